@@ -1,0 +1,53 @@
+"""The one prompt format, shared by answering and training (Gemma turns, no system role).
+
+An Alpaca record maps onto it directly: instruction = the question, input = the block built
+by `context_block` (the dated notes and the knowledge facts the model saw), output = the answer.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+START, END = "<start_of_turn>", "<end_of_turn>"
+# Generation stops on <eos> (1) and <end_of_turn> (106); <start_of_turn> (105) is a guard.
+STOP_TOKEN_IDS = (1, 106, 105)
+
+INSTRUCTIONS = (
+    "You are memoloop, a cat-care companion. Answer in two or three kind, specific sentences. "
+    "Use only the notes and facts below and copy dates exactly as written. "
+    "If there is no record, say so plainly, then give the general guidance."
+)
+NO_RECORD_LINE = "- no record about this"
+
+
+@dataclass(frozen=True)
+class Note:
+    day: str  # YYYY-MM-DD, as the user would say it
+    subject: str  # pet name, or "household"
+    kind: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Fact:
+    text: str
+    source: str = ""
+
+
+def context_block(notes: list[Note], facts: list[Fact] = ()) -> str:
+    """The dated history block (newest first, as recall orders it) and the general facts."""
+    lines = ["History:"]
+    lines += [f"- {n.day} ({n.subject}, {n.kind}): {n.text}" for n in notes] or [NO_RECORD_LINE]
+    if facts:
+        lines.append("Facts:")
+        lines += [f"- {f.text}" for f in facts]
+    return "\n".join(lines)
+
+
+def render_prompt(question: str, block: str) -> str:
+    """The user turn and the opening of the model turn; the tokenizer adds <bos>."""
+    return f"{START}user\n{INSTRUCTIONS}\n\n{block}\n\nQuestion: {question.strip()}{END}\n{START}model\n"
+
+
+def render_target(answer: str) -> str:
+    """What training teaches the model to write: the answer, then the token generation stops on."""
+    return f"{answer.strip()}{END}"

@@ -1,0 +1,70 @@
+"""The data home: one folder that holds everything memoloop stores."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from memory.errors import MemoloopError
+
+ENV_VAR = "MEMOLOOP_HOME"
+
+
+def default_home() -> Path:
+    """$MEMOLOOP_HOME, else $XDG_DATA_HOME/memoloop, else ~/.local/share/memoloop."""
+    if os.environ.get(ENV_VAR):
+        return Path(os.environ[ENV_VAR]).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "memoloop"
+
+
+@dataclass(frozen=True)
+class Home:
+    root: Path
+
+    @classmethod
+    def open(cls, path: str | os.PathLike | None = None) -> "Home":
+        """Resolve, create and check the data home; a read-only folder is a clear error."""
+        root = Path(path).expanduser() if path else default_home()
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            probe = root / ".write-test"
+            probe.write_text("ok")
+            probe.unlink()
+        except OSError as exc:
+            raise MemoloopError(
+                f"data home '{root}' is not writable ({exc.strerror or exc}); "
+                f"pass --home DIR or set {ENV_VAR} to a folder you can write to"
+            ) from None
+        home = cls(root.resolve())
+        for sub in (home.chroma_dir, home.models_dir, home.adapters_dir, home.datasets_dir, home.logs_dir):
+            sub.mkdir(parents=True, exist_ok=True)
+        return home
+
+    @property
+    def db_path(self) -> Path:
+        return self.root / "memoloop.db"
+
+    @property
+    def database_url(self) -> str:
+        return f"sqlite:///{self.db_path}"
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.root / "chroma"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.root / "models"
+
+    @property
+    def adapters_dir(self) -> Path:
+        return self.root / "adapters"
+
+    @property
+    def datasets_dir(self) -> Path:
+        return self.root / "datasets"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.root / "logs"

@@ -1,0 +1,202 @@
+"""Writing the journal: subjects and observations, corrections that supersede, soft deletes.
+
+Every write lands in SQL first (with `indexed` false), then in the vector index; a crash in
+between is repaired the next time the index is opened.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from memory.dates import now, parse_when
+from memory.errors import MemoloopError
+from memory.models import Observation, Subject
+from memory.store import Memory
+
+MAX_TEXT_CHARS = 4000
+DEFAULT_KINDS = ("note",)
+
+
+def clean_text(value: str | None, field: str = "text") -> str:
+    text = (value or "").strip()
+    if not text:
+        raise MemoloopError(f"{field} is empty; write what happened, e.g. 'Mochi sneezed twice'")
+    if len(text) > MAX_TEXT_CHARS:
+        raise MemoloopError(
+            f"{field} is {len(text)} characters; the limit is {MAX_TEXT_CHARS}: split it into several notes"
+        )
+    return text
+
+
+def check_kind(kind: str | None, kinds) -> str:
+    kind = (kind or "note").strip().lower()
+    if kinds and kind not in kinds:
+        raise MemoloopError(f"kind '{kind}' is not known; use one of: {', '.join(kinds)}")
+    return kind
+
+
+# --- subjects -----------------------------------------------------------------------------
+
+def find_subject(s: Session, name: str) -> Subject:
+    found = s.exec(select(Subject).where(func.lower(Subject.name) == name.strip().lower())).first()
+    if found is None:
+        known = ", ".join(x.name for x in s.exec(select(Subject).order_by(Subject.name))) or "none yet"
+        raise MemoloopError(
+            f"subject '{name}' is not known (known: {known}); add it with: memoloop subjects add '{name}'"
+        )
+    return found
+
+
+def add_subject(mem: Memory, name: str, species: str = "cat", birth_date: date | None = None,
+                notes: str = "") -> Subject:
+    name = clean_text(name, "subject name")
+    with mem.session() as s:
+        if s.exec(select(Subject).where(func.lower(Subject.name) == name.lower())).first():
+            raise MemoloopError(f"subject '{name}' already exists; pick another name")
+        subject = Subject(name=name, species=(species or "cat").strip().lower(),
+                          birth_date=birth_date, notes=notes or "")
+        s.add(subject)
+        s.commit()
+        return subject
+
+
+def update_subject(mem: Memory, name: str, *, new_name: str | None = None, species: str | None = None,
+                   birth_date: date | None = None, notes: str | None = None) -> Subject:
+    with mem.session() as s:
+        subject = find_subject(s, name)
+        if new_name and new_name.strip().lower() != subject.name.lower():
+            new_name = clean_text(new_name, "subject name")
+            if s.exec(select(Subject).where(func.lower(Subject.name) == new_name.lower())).first():
+                raise MemoloopError(f"subject '{new_name}' already exists; pick another name")
+            subject.name = new_name
+        elif new_name:
+            subject.name = new_name.strip()
+        if species is not None:
+            subject.species = species.strip().lower() or subject.species
+        if birth_date is not None:
+            subject.birth_date = birth_date
+        if notes is not None:
+            subject.notes = notes
+        s.add(subject)
+        s.commit()
+        return subject
+
+
+def list_subjects(mem: Memory) -> list[Subject]:
+    with mem.session() as s:
+        return list(s.exec(select(Subject).order_by(Subject.name)))
+
+
+# --- observations -------------------------------------------------------------------------
+
+def log(mem: Memory, text: str, *, subject: str | None = None, at: str | datetime | None = None,
+        kind: str | None = "note", metrics: dict | None = None, tags: list | None = None,
+        source: str = "cli", allow_future: bool = False, kinds=None) -> Observation:
+    """Store one observation and index it."""
+    text = clean_text(text)
+    kind = check_kind(kind, kinds)
+    happened = parse_when(at, allow_future=allow_future)
+    with mem.session() as s:
+        subject_id = find_subject(s, subject).id if subject else None
+        obs = Observation(subject_id=subject_id, happened_at=happened, kind=kind, text=text,
+                          metrics=metrics or {}, tags=list(tags or []), source=source)
+        s.add(obs)
+        s.commit()
+    mem.sync_index()
+    return get(mem, obs.id)
+
+
+def get(mem: Memory, obs_id: int) -> Observation:
+    with mem.session() as s:
+        obs = s.get(Observation, obs_id)
+        if obs is None:
+            raise MemoloopError(f"observation {obs_id} does not exist")
+        return obs
+
+
+def correct(mem: Memory, obs_id: int, *, text: str | None = None, at: str | datetime | None = None,
+            kind: str | None = None, metrics: dict | None = None, tags: list | None = None,
+            kinds=None) -> Observation:
+    """A correction is a new row that supersedes the old one; the old one stays as history."""
+    with mem.session() as s:
+        old = s.get(Observation, obs_id)
+        if old is None or not old.live:
+            raise MemoloopError(f"observation {obs_id} does not exist or was already replaced or deleted")
+        new = Observation(
+            subject_id=old.subject_id,
+            happened_at=parse_when(at) if at else old.happened_at,
+            kind=check_kind(kind, kinds) if kind else old.kind,
+            text=clean_text(text) if text is not None else old.text,
+            metrics=old.metrics if metrics is None else metrics,
+            tags=old.tags if tags is None else list(tags),
+            source=old.source, supersedes_id=old.id,
+        )
+        s.add(new)
+        s.flush()
+        old.superseded_by_id, old.indexed = new.id, False
+        s.add(old)
+        s.commit()
+    mem.sync_index()
+    return get(mem, new.id)
+
+
+def undo_correction(mem: Memory, obs_id: int) -> Observation:
+    """Bring back the row `obs_id` replaced; the correction itself is soft-deleted."""
+    with mem.session() as s:
+        new = s.get(Observation, obs_id)
+        if new is None or new.supersedes_id is None or not new.live:
+            raise MemoloopError(f"observation {obs_id} is not a live correction")
+        old = s.get(Observation, new.supersedes_id)
+        new.deleted_at, new.indexed = now(), False
+        old.superseded_by_id, old.indexed = None, False
+        s.add_all([new, old])
+        s.commit()
+    mem.sync_index()
+    return get(mem, old.id)
+
+
+def delete(mem: Memory, obs_id: int) -> Observation:
+    return _set_deleted(mem, obs_id, deleted=True)
+
+
+def restore(mem: Memory, obs_id: int) -> Observation:
+    return _set_deleted(mem, obs_id, deleted=False)
+
+
+def _set_deleted(mem: Memory, obs_id: int, *, deleted: bool) -> Observation:
+    with mem.session() as s:
+        obs = s.get(Observation, obs_id)
+        if obs is None:
+            raise MemoloopError(f"observation {obs_id} does not exist")
+        obs.deleted_at, obs.indexed = (now() if deleted else None), False
+        s.add(obs)
+        s.commit()
+    mem.sync_index()
+    return get(mem, obs_id)
+
+
+def timeline(mem: Memory, *, subject: str | None = None, kind: str | None = None,
+             since: datetime | None = None, until: datetime | None = None,
+             include_deleted: bool = False, limit: int | None = None) -> list[Observation]:
+    """Live observations, newest first, filtered the way the History page and the CLI need."""
+    with mem.session() as s:
+        q = select(Observation).where(Observation.superseded_by_id.is_(None))
+        if not include_deleted:
+            q = q.where(Observation.deleted_at.is_(None))
+        if subject:
+            q = q.where(Observation.subject_id == find_subject(s, subject).id)
+        if kind:
+            q = q.where(Observation.kind == kind)
+        if since:
+            q = q.where(Observation.happened_at >= since)
+        if until:
+            q = q.where(Observation.happened_at <= until)
+        q = q.order_by(Observation.happened_at.desc(), Observation.id.desc())
+        return list(s.exec(q.limit(limit) if limit else q))
+
+
+def subject_names(mem: Memory) -> dict[int, str]:
+    with mem.session() as s:
+        return {x.id: x.name for x in s.exec(select(Subject))}

@@ -1,0 +1,116 @@
+"""Append-only, numbered schema migrations, recorded in `_migrations` and applied on open.
+
+Never edit a migration that has shipped: add the next one.
+"""
+from __future__ import annotations
+
+from sqlalchemy import Connection, text
+
+
+def m001_initial(conn: Connection) -> None:
+    conn.execute(text("""
+        CREATE TABLE subject (
+            id INTEGER PRIMARY KEY,
+            name VARCHAR NOT NULL UNIQUE,
+            species VARCHAR NOT NULL DEFAULT 'cat',
+            birth_date DATE,
+            notes VARCHAR NOT NULL DEFAULT '',
+            created_at DATETIME NOT NULL
+        )"""))
+    conn.execute(text("""
+        CREATE TABLE observation (
+            id INTEGER PRIMARY KEY,
+            subject_id INTEGER REFERENCES subject(id),
+            happened_at DATETIME NOT NULL,
+            logged_at DATETIME NOT NULL,
+            kind VARCHAR NOT NULL DEFAULT 'note',
+            text VARCHAR NOT NULL,
+            metrics JSON NOT NULL DEFAULT '{}',
+            tags JSON NOT NULL DEFAULT '[]',
+            source VARCHAR NOT NULL DEFAULT 'cli'
+        )"""))
+    conn.execute(text("CREATE INDEX ix_observation_subject_id ON observation (subject_id)"))
+    conn.execute(text("CREATE INDEX ix_observation_happened_at ON observation (happened_at)"))
+
+
+def m002_history_and_index_state(conn: Connection) -> None:
+    """Corrections supersede, deletes are soft, and each row knows whether the index has it."""
+    for ddl in (
+        "ADD COLUMN supersedes_id INTEGER REFERENCES observation(id)",
+        "ADD COLUMN superseded_by_id INTEGER REFERENCES observation(id)",
+        "ADD COLUMN deleted_at DATETIME",
+        "ADD COLUMN indexed BOOLEAN NOT NULL DEFAULT 0",
+    ):
+        conn.execute(text(f"ALTER TABLE observation {ddl}"))
+
+
+def m003_keyword_search(conn: Connection) -> None:
+    """FTS5 over observation text, kept in step by triggers inside the same transaction."""
+    conn.execute(text("""
+        CREATE VIRTUAL TABLE observation_fts USING fts5(
+            text, content='observation', content_rowid='id', tokenize='porter unicode61')"""))
+    conn.execute(text("""
+        CREATE TRIGGER observation_fts_insert AFTER INSERT ON observation BEGIN
+            INSERT INTO observation_fts(rowid, text) VALUES (new.id, new.text);
+        END"""))
+    conn.execute(text("""
+        CREATE TRIGGER observation_fts_delete AFTER DELETE ON observation BEGIN
+            INSERT INTO observation_fts(observation_fts, rowid, text) VALUES ('delete', old.id, old.text);
+        END"""))
+    conn.execute(text("""
+        CREATE TRIGGER observation_fts_update AFTER UPDATE OF text ON observation BEGIN
+            INSERT INTO observation_fts(observation_fts, rowid, text) VALUES ('delete', old.id, old.text);
+            INSERT INTO observation_fts(rowid, text) VALUES (new.id, new.text);
+        END"""))
+    conn.execute(text("INSERT INTO observation_fts(observation_fts) VALUES ('rebuild')"))
+
+
+def m004_interactions(conn: Connection) -> None:
+    conn.execute(text("""
+        CREATE TABLE interaction (
+            id INTEGER PRIMARY KEY,
+            asked_at DATETIME NOT NULL,
+            question VARCHAR NOT NULL,
+            subject_id INTEGER REFERENCES subject(id),
+            retrieved JSON NOT NULL DEFAULT '[]',
+            citations JSON NOT NULL DEFAULT '[]',
+            prompt VARCHAR NOT NULL DEFAULT '',
+            history_block VARCHAR NOT NULL DEFAULT '',
+            answer VARCHAR NOT NULL DEFAULT '',
+            no_record BOOLEAN NOT NULL DEFAULT 0,
+            red_flag VARCHAR,
+            base_model VARCHAR NOT NULL DEFAULT '',
+            adapter_version VARCHAR,
+            latency_ms INTEGER NOT NULL DEFAULT 0,
+            prompt_tokens INTEGER NOT NULL DEFAULT 0,
+            completion_tokens INTEGER NOT NULL DEFAULT 0
+        )"""))
+    conn.execute(text("""
+        CREATE TABLE feedback (
+            id INTEGER PRIMARY KEY,
+            interaction_id INTEGER NOT NULL REFERENCES interaction(id),
+            created_at DATETIME NOT NULL,
+            rating INTEGER NOT NULL DEFAULT 0,
+            correction VARCHAR,
+            note VARCHAR NOT NULL DEFAULT ''
+        )"""))
+    conn.execute(text("CREATE INDEX ix_feedback_interaction_id ON feedback (interaction_id)"))
+
+
+MIGRATIONS = [m001_initial, m002_history_and_index_state, m003_keyword_search, m004_interactions]
+
+
+def apply(conn: Connection, upto: int | None = None) -> list[str]:
+    """Apply what is missing, each in its own transaction; return the names applied."""
+    conn.execute(text("CREATE TABLE IF NOT EXISTS _migrations (name VARCHAR PRIMARY KEY, applied_at DATETIME)"))
+    conn.commit()
+    done = {row[0] for row in conn.execute(text("SELECT name FROM _migrations"))}
+    applied = []
+    for migration in MIGRATIONS[:upto]:
+        if migration.__name__ in done:
+            continue
+        migration(conn)
+        conn.execute(text("INSERT INTO _migrations VALUES (:n, CURRENT_TIMESTAMP)"), {"n": migration.__name__})
+        conn.commit()
+        applied.append(migration.__name__)
+    return applied

@@ -1,0 +1,105 @@
+"""The records: SQL is the source of truth; the vector index is derived from it."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any, Optional
+
+from sqlalchemy import JSON, Column, DateTime, TypeDecorator
+from sqlmodel import Field, SQLModel
+
+from memory.dates import now
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores UTC without an offset (SQLite has none) and hands back aware datetimes."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: memoloop stores only aware datetimes")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+def _when(**kw) -> Any:
+    return Field(sa_type=UTCDateTime, **kw)
+
+
+def _json(default_factory) -> Any:
+    return Field(default_factory=default_factory, sa_column=Column(JSON, nullable=False))
+
+
+class Subject(SQLModel, table=True):
+    """A pet (or any subject of the journal); observations without one belong to the household."""
+
+    __tablename__ = "subject"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True)
+    species: str = "cat"
+    birth_date: Optional[date] = None
+    notes: str = ""
+    created_at: datetime = _when(default_factory=now)
+
+
+class Observation(SQLModel, table=True):
+    """One thing the user saw, at the time they say it happened."""
+
+    __tablename__ = "observation"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    subject_id: Optional[int] = Field(default=None, foreign_key="subject.id", index=True)
+    happened_at: datetime = _when(index=True)
+    logged_at: datetime = _when(default_factory=now)
+    kind: str = "note"
+    text: str
+    metrics: dict = _json(dict)
+    tags: list = _json(list)
+    source: str = "cli"
+    supersedes_id: Optional[int] = Field(default=None, foreign_key="observation.id")
+    superseded_by_id: Optional[int] = Field(default=None, foreign_key="observation.id")
+    deleted_at: Optional[datetime] = _when(default=None)
+    # False until the vector index has this row's current state; the next open repairs it.
+    indexed: bool = False
+
+    @property
+    def live(self) -> bool:
+        return self.deleted_at is None and self.superseded_by_id is None
+
+
+class Interaction(SQLModel, table=True):
+    """One question asked and everything needed to reproduce and learn from the answer."""
+
+    __tablename__ = "interaction"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    asked_at: datetime = _when(default_factory=now)
+    question: str
+    subject_id: Optional[int] = Field(default=None, foreign_key="subject.id")
+    retrieved: list = _json(list)  # [{"id", "score"}] every hit recall returned
+    citations: list = _json(list)  # [{"id", "at", "text"}] the notes passed to the model
+    prompt: str = ""
+    history_block: str = ""
+    answer: str = ""
+    no_record: bool = False
+    red_flag: Optional[str] = None
+    base_model: str = ""
+    adapter_version: Optional[str] = None
+    latency_ms: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class Feedback(SQLModel, table=True):
+    """The user's verdict on an answer: a rating and, when they bothered, the right answer."""
+
+    __tablename__ = "feedback"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    interaction_id: int = Field(foreign_key="interaction.id", index=True)
+    created_at: datetime = _when(default_factory=now)
+    rating: int = 0  # +1 up, -1 down, 0 a correction without a rating
+    correction: Optional[str] = None
+    note: str = ""

@@ -1,0 +1,82 @@
+"""`Memory`: the database and the vector index of one data home, kept in step."""
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlmodel import Session, select
+
+from memory import db
+from memory.home import Home
+from memory.index import ObservationIndex, metadata
+from memory.models import Observation
+
+
+class Memory:
+    """Opens the home's database (migrating it) and, lazily, its vector index."""
+
+    def __init__(self, home: Home):
+        self.home = home
+        self.engine = db.connect(home.database_url)
+        self._index: ObservationIndex | None = None
+
+    @classmethod
+    def open(cls, path=None) -> "Memory":
+        return cls(Home.open(path))
+
+    @property
+    def index(self) -> ObservationIndex:
+        if self._index is None:
+            self._index = ObservationIndex(self.home.chroma_dir)
+            self.sync_index()
+        return self._index
+
+    def session(self) -> Session:
+        return db.session(self.engine)
+
+    def pending(self) -> int:
+        """Rows whose change has not reached the vector index yet (e.g. after a crash)."""
+        with self.engine.connect() as conn:
+            return conn.execute(text("SELECT count(*) FROM observation WHERE NOT indexed")).scalar_one()
+
+    def sync_index(self, batch: int = 2000, progress=None) -> int:
+        """Bring the index up to SQL: add live rows, drop deleted or superseded ones."""
+        index = self.index
+        with self.session() as s:
+            live_indexed = s.exec(
+                select(Observation.id).where(Observation.indexed).limit(1)
+            ).first()
+            if live_indexed is not None and index.count() == 0:
+                # The index folder was lost or replaced: everything has to go back in.
+                s.execute(text("UPDATE observation SET indexed = 0"))
+                s.commit()
+        done = 0
+        while True:
+            with self.session() as s:
+                rows = s.exec(select(Observation).where(~Observation.indexed).limit(batch)).all()
+                if not rows:
+                    return done
+                self.write_index(rows)
+                for row in rows:
+                    row.indexed = True
+                    s.add(row)
+                s.commit()
+                done += len(rows)
+                if progress is not None:
+                    progress(len(rows))
+
+    def write_index(self, rows: list[Observation], embeddings=None) -> None:
+        live = [r for r in rows if r.live]
+        self.index.delete([r.id for r in rows if not r.live])
+        self.index.upsert(
+            [r.id for r in live],
+            [r.text for r in live],
+            [metadata(r.subject_id, r.happened_at.timestamp(), r.kind) for r in live],
+            embeddings=embeddings,
+        )
+
+    def reindex(self) -> int:
+        """Rebuild the vector index from SQL, the source of truth."""
+        self.index.reset()
+        with self.session() as s:
+            s.execute(text("UPDATE observation SET indexed = 0"))
+            s.commit()
+        return self.sync_index()

@@ -1,0 +1,64 @@
+"""Shared fixtures: every test gets its own data home; nothing touches the user's real one."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path, monkeypatch):
+    """Point MEMOLOOP_HOME at a temp dir so a forgotten --home never writes to ~/.local/share."""
+    monkeypatch.setenv("MEMOLOOP_HOME", str(tmp_path / "home"))
+
+
+@pytest.fixture
+def home_dir(tmp_path) -> Path:
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def mem(home_dir):
+    from memory.store import Memory
+
+    return Memory.open(home_dir)
+
+
+@pytest.fixture
+def cats(mem):
+    """Two cats and a few dated notes each, plus household notes."""
+    from memory import journal
+
+    journal.add_subject(mem, "Mochi")
+    journal.add_subject(mem, "Luna")
+    notes = [
+        ("Mochi", "2024-02-10", "symptom", "Mochi sneezed twice this morning"),
+        ("Mochi", "2024-02-13", "vet_visit", "Dr. Tanaka diagnosed a herpesvirus flare and prescribed L-lysine"),
+        (None, "2025-01-10", "note", "We moved to the new flat on Elm Street"),
+        ("Mochi", "2025-01-15", "symptom", "Sneezing came back after the move, clear discharge from the nose"),
+        ("Luna", "2025-03-01", "symptom", "Luna sneezing a lot, watery eyes"),
+        ("Mochi", "2025-06-01", "appetite", "Mochi ate all her breakfast"),
+        ("Mochi", "2025-07-01", "weight", "Mochi weighs 4.2 kg"),
+        ("Luna", "2025-08-01", "vaccine", "Luna got her FVRCP booster at the clinic"),
+        ("Luna", "2025-09-20", "litter", "Luna peed outside the litter box on the bathmat"),
+    ]
+    ids = {}
+    for subject, at, kind, text in notes:
+        ids[text] = journal.log(mem, text, subject=subject, at=at, kind=kind).id
+    return ids
+
+
+def run_cli(*args: str, home: Path, input: str | None = None) -> subprocess.CompletedProcess:
+    """The installed console script, as a user would run it."""
+    exe = Path(sys.executable).with_name("memoloop")
+    return subprocess.run([str(exe), *args, "--home", str(home)], capture_output=True, text=True,
+                          input=input, timeout=300)

@@ -1,0 +1,86 @@
+"""Recall: relevance, scoping to a pet, time words, 'the latest', and no record."""
+from datetime import datetime, timezone
+
+import pytest
+
+from memory import journal
+from memory.errors import MemoloopError
+from memory.recall import concepts, recall
+
+NOW = datetime(2025, 10, 1, 12, tzinfo=timezone.utc)
+VOCAB = {"vaccine": ["vaccin", "booster", "jab", "fvrcp"], "sneeze": ["sneez", "herpes", "lysine"]}
+
+
+def texts(result):
+    return [h.text for h in result.relevant]
+
+
+def test_finds_the_relevant_notes_and_scores_them(mem, cats):
+    result = recall(mem, "Mochi is sneezing again, has this happened before?", now=NOW)
+    assert set(texts(result)) >= {"Mochi sneezed twice this morning",
+                                  "Sneezing came back after the move, clear discharge from the nose"}
+    assert not result.no_record
+    assert all(0 <= h.score <= 1 for h in result.hits)
+    assert result.hits == sorted(result.hits, key=lambda h: (h.relevant, h.score), reverse=True)
+
+
+def test_a_question_about_one_cat_never_returns_the_other_cats_notes(mem, cats):
+    for question in ("Mochi is sneezing, has this happened before?", "Is Mochi sneezing?"):
+        result = recall(mem, question, k=20, now=NOW)
+        assert result.scope == ["Mochi"]
+        assert all(h.subject in ("Mochi", "household") for h in result.hits)
+    result = recall(mem, "sneezing", subject="Luna", k=20, now=NOW)
+    assert {h.subject for h in result.hits} <= {"Luna", "household"}
+    assert texts(result) == ["Luna sneezing a lot, watery eyes"]
+
+
+def test_no_record_when_nothing_is_relevant(mem, cats):
+    result = recall(mem, "Has Mochi ever had a seizure?", now=NOW)
+    assert result.no_record and result.relevant == []
+    assert result.hits  # ranked notes are still there, just not relevant enough
+
+
+def test_no_record_on_an_empty_journal(mem):
+    assert recall(mem, "Has Mochi sneezed before?", now=NOW).no_record
+
+
+def test_time_window_from_the_question(mem, cats):
+    result = recall(mem, "Did anyone sneeze in March 2025?", now=NOW)
+    assert texts(result) == ["Luna sneezing a lot, watery eyes"]
+    result = recall(mem, "Was Mochi sneezing in 2024?", now=NOW)
+    assert texts(result) == ["Mochi sneezed twice this morning"]
+
+
+def test_before_the_move_uses_the_moves_date(mem, cats):
+    result = recall(mem, "Was Mochi sneezing before the move?", now=NOW)
+    assert texts(result) == ["Mochi sneezed twice this morning"]
+    result = recall(mem, "Was Mochi sneezing after the move?", now=NOW)
+    assert "Mochi sneezed twice this morning" not in texts(result)
+
+
+def test_latest_puts_the_newest_relevant_note_first(mem, cats):
+    journal.log(mem, "Mochi sneezed once at night", subject="Mochi", at="2025-09-30", kind="symptom")
+    journal.log(mem, "Mochi sneezing a little, but eating", subject="Mochi", at="2023-05-01", kind="symptom")
+    result = recall(mem, "When did Mochi last sneeze?", now=NOW)
+    assert result.time.order == "latest"
+    assert texts(result)[0] == "Mochi sneezed once at night"
+    dates = [h.at for h in result.relevant]
+    assert dates == sorted(dates, reverse=True)
+    first = recall(mem, "When did Mochi first sneeze?", now=NOW)
+    assert texts(first)[0] == "Mochi sneezing a little, but eating"
+
+
+def test_vocabulary_links_words_and_kinds(mem, cats):
+    assert concepts("When was Luna vaccinated?", VOCAB)[0].kind == "vaccine"
+    without = recall(mem, "When was Luna last vaccinated?", now=NOW)
+    with_vocab = recall(mem, "When was Luna last vaccinated?", now=NOW, vocabulary=VOCAB)
+    assert "Luna got her FVRCP booster at the clinic" in texts(with_vocab)
+    assert with_vocab.relevant[0].score > without.hits[0].score
+
+
+@pytest.mark.parametrize("question, k, message", [("  ", 5, "question is empty"),
+                                                   ("x" * 1001, 5, "limit is 1000"),
+                                                   ("sneezing", 0, "-k 0 is not valid")])
+def test_bad_questions(mem, question, k, message):
+    with pytest.raises(MemoloopError, match=message):
+        recall(mem, question, k=k)

@@ -1,0 +1,184 @@
+"""One function per CLI command; each parses nothing and prints little: the packages do the work."""
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from pathlib import Path
+
+from memory.errors import MemoloopError
+from ui.cli import emit, home_arg
+
+HOME_HELP = "data home folder (default: $MEMOLOOP_HOME or ~/.local/share/memoloop)"
+
+
+def _memory(args):
+    from memory.store import Memory
+
+    return Memory.open(home_arg(args))
+
+
+def _kinds():
+    from agent.pack import load_pack
+
+    return load_pack().kinds
+
+
+def _vocabulary():
+    from agent.pack import load_pack
+
+    return load_pack().vocabulary
+
+
+def cmd_subjects(args):
+    from memory import journal
+
+    mem = _memory(args)
+    if args.action == "add":
+        if not args.name:
+            raise MemoloopError("subjects add needs a NAME, e.g. memoloop subjects add Mochi")
+        birth = _date(args.birth_date, "--birth-date") if args.birth_date else None
+        s = journal.add_subject(mem, args.name, species=args.species, birth_date=birth, notes=args.notes or "")
+        emit(args, _subject_json(s), f"added {s.name} ({s.species})")
+    elif args.action == "rename":
+        if not args.name or not args.new_name:
+            raise MemoloopError("subjects rename needs NAME and NEW_NAME")
+        s = journal.update_subject(mem, args.name, new_name=args.new_name)
+        emit(args, _subject_json(s), f"renamed to {s.name}")
+    else:
+        subjects = journal.list_subjects(mem)
+        lines = [f"{s.name}\t{s.species}" + (f"\tborn {s.birth_date}" if s.birth_date else "") for s in subjects]
+        emit(args, [_subject_json(s) for s in subjects], "\n".join(lines) or "no subjects yet: memoloop subjects add NAME")
+
+
+def _subject_json(s) -> dict:
+    return {"id": s.id, "name": s.name, "species": s.species,
+            "birth_date": s.birth_date.isoformat() if s.birth_date else None, "notes": s.notes}
+
+
+def _date(value: str, flag: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise MemoloopError(f"{flag} '{value}' is not a date; use YYYY-MM-DD") from None
+
+
+def cmd_log(args):
+    from memory import journal
+    from memory.dates import day_label
+
+    metrics = {}
+    if args.weight is not None:
+        if not 0 < args.weight < 50:
+            raise MemoloopError(f"--weight {args.weight} is not a cat's weight in kg; give e.g. 4.2")
+        metrics["weight_kg"] = args.weight
+    obs = journal.log(_memory(args), args.text, subject=args.subject, at=args.at, kind=args.kind,
+                      metrics=metrics, tags=args.tag or [], allow_future=args.allow_future, kinds=_kinds())
+    emit(args, observation_json(obs, args.subject),
+         f"logged #{obs.id} on {day_label(obs.happened_at)}" + (f" for {args.subject}" if args.subject else ""))
+
+
+def observation_json(obs, subject_name=None) -> dict:
+    from memory.dates import iso
+
+    return {"id": obs.id, "subject": subject_name, "at": iso(obs.happened_at), "kind": obs.kind,
+            "text": obs.text, "metrics": obs.metrics, "tags": obs.tags, "logged_at": iso(obs.logged_at)}
+
+
+def cmd_import(args):
+    from memory.transfer import import_file
+
+    report = import_file(_memory(args), Path(args.file), kinds=_kinds(), allow_future=args.allow_future,
+                         progress=None if args.json else _progress_bar)
+    r = report.to_json()
+    emit(args, r, f"imported {r['observations']} observations"
+         + (f", {r['subjects']} subjects" if r["subjects"] else "")
+         + (f", {r['interactions']} interactions" if r["interactions"] else "")
+         + (f" (skipped {r['duplicates']} already stored)" if r["duplicates"] else ""))
+
+
+def _progress_bar(total: int):
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, desc="indexing", unit="note", file=sys.stderr, leave=False)
+
+    def tick(n: int):
+        bar.update(n)
+        if bar.n >= total:
+            bar.close()
+    return tick
+
+
+def cmd_recall(args):
+    from memory.dates import day_label
+    from memory.recall import recall
+
+    result = recall(_memory(args), args.question, subject=args.subject, k=args.k, vocabulary=_vocabulary())
+    hits = result.relevant
+    lines = [f"{h.score:.2f}  {day_label(h.at)}  {h.subject:<10} {h.kind:<10} {h.text}" for h in hits]
+    emit(args, [h.to_json() for h in hits], "\n".join(lines) or "no record about this")
+
+
+def cmd_export(args):
+    from memory.transfer import export_jsonl
+
+    content = export_jsonl(_memory(args))
+    if args.out:
+        out = Path(args.out)
+        tmp = out.with_name(out.name + ".tmp")
+        try:
+            tmp.write_text(content, encoding="utf-8")
+            tmp.replace(out)
+        except OSError as exc:
+            raise MemoloopError(f"cannot write '{out}': {exc.strerror or exc}") from None
+        print(f"exported {content.count(chr(10))} records to {out}", file=sys.stderr)
+    else:
+        sys.stdout.write(content)
+
+
+def cmd_reindex(args):
+    n = _memory(args).reindex()
+    emit(args, {"indexed": n}, f"reindexed {n} observations")
+
+
+def register(sub) -> None:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--home", default=argparse.SUPPRESS, help=HOME_HELP)
+    common.add_argument("--json", action="store_true", help="print one JSON document")
+
+    p = sub.add_parser("subjects", parents=[common], help="add, rename or list pets")
+    p.add_argument("action", nargs="?", default="list", choices=["add", "list", "rename"])
+    p.add_argument("name", nargs="?", help="the pet's name")
+    p.add_argument("new_name", nargs="?", help="with rename: the new name")
+    p.add_argument("--species", default="cat", help="species (default cat)")
+    p.add_argument("--birth-date", help="YYYY-MM-DD")
+    p.add_argument("--notes", help="free-text profile notes")
+    p.set_defaults(run=cmd_subjects)
+
+    p = sub.add_parser("log", parents=[common], help="log an observation")
+    p.add_argument("text", help="what happened, in your words")
+    p.add_argument("--subject", help="the pet (default: the household)")
+    p.add_argument("--at", help="when it happened: YYYY-MM-DD or ISO datetime (default now)")
+    p.add_argument("--kind", default="note", help="kind from the domain pack: note, symptom, weight, ...")
+    p.add_argument("--weight", type=float, help="weight in kg, stored as a metric")
+    p.add_argument("--tag", action="append", help="a tag (repeatable)")
+    p.add_argument("--allow-future", action="store_true", help="accept a date in the future (a planned event)")
+    p.set_defaults(run=cmd_log)
+
+    p = sub.add_parser("import", parents=[common], help="import observations from .jsonl or .csv")
+    p.add_argument("file", help="fields: subject, at, text, kind?, metrics?, tags?")
+    p.add_argument("--allow-future", action="store_true", help="accept dates in the future")
+    p.set_defaults(run=cmd_import)
+
+    p = sub.add_parser("recall", parents=[common], help="find the notes that answer a question")
+    p.add_argument("question")
+    p.add_argument("--subject", help="only this pet (plus household notes)")
+    p.add_argument("-k", type=int, default=5, help="at most this many notes (default 5)")
+    p.set_defaults(run=cmd_recall)
+
+    p = sub.add_parser("export", parents=[common], help="everything, lossless, as re-importable JSONL")
+    p.add_argument("--out", help="file to write (default: standard output)")
+    p.set_defaults(run=cmd_export)
+
+    p = sub.add_parser("reindex", parents=[common], help="rebuild the vector index from the database")
+    p.set_defaults(run=cmd_reindex)
