@@ -136,9 +136,44 @@ def cmd_export(args):
         sys.stdout.write(content)
 
 
+def cmd_ask(args):
+    from agent.answer import Companion
+
+    companion = Companion(_memory(args), progress=lambda msg: print(msg, file=sys.stderr))
+    answer = companion.ask(args.question, subject=args.subject)
+    for warning in companion.warnings:
+        print(f"memoloop: warning: {warning}", file=sys.stderr)
+    if args.json:
+        emit(args, answer.to_json(), "")
+        return
+    print(answer.answer)
+    if answer.citations:
+        print("\nFrom your notes:")
+        for c in answer.citations:
+            print(f"  [{c['id']}] {c['at'][:10]}  {c['text']}")
+    print(f"\n(interaction {answer.interaction_id}: memoloop feedback {answer.interaction_id} --up | --down "
+          "[--correction TEXT])")
+
+
+def cmd_feedback(args):
+    from memory.interactions import add_feedback
+
+    rating = 1 if args.up else -1 if args.down else 0
+    fb = add_feedback(_memory(args), args.interaction_id, rating=rating, correction=args.correction,
+                      note=args.note or "")
+    emit(args, {"id": fb.id, "interaction_id": fb.interaction_id, "rating": fb.rating,
+                "correction": fb.correction}, f"thanks: feedback #{fb.id} saved")
+
+
 def cmd_reindex(args):
     n = _memory(args).reindex()
     emit(args, {"indexed": n}, f"reindexed {n} observations")
+
+
+def _positive_int(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"'{value}' is not an interaction id (a whole number from ask --json)")
+    return int(value)
 
 
 def register(sub) -> None:
@@ -175,6 +210,20 @@ def register(sub) -> None:
     p.add_argument("--subject", help="only this pet (plus household notes)")
     p.add_argument("-k", type=int, default=5, help="at most this many notes (default 5)")
     p.set_defaults(run=cmd_recall)
+
+    p = sub.add_parser("ask", parents=[common], help="ask for advice grounded in your notes")
+    p.add_argument("question")
+    p.add_argument("--subject", help="the pet the question is about (default: the one it names)")
+    p.set_defaults(run=cmd_ask)
+
+    p = sub.add_parser("feedback", parents=[common], help="rate an answer and optionally correct it")
+    p.add_argument("interaction_id", type=_positive_int, help="the interaction id that ask printed")
+    vote = p.add_mutually_exclusive_group()
+    vote.add_argument("--up", action="store_true", help="the answer was good")
+    vote.add_argument("--down", action="store_true", help="the answer was wrong or unhelpful")
+    p.add_argument("--correction", help="the right answer, in your words (it will be learned)")
+    p.add_argument("--note", help="a private note about this answer")
+    p.set_defaults(run=cmd_feedback)
 
     p = sub.add_parser("export", parents=[common], help="everything, lossless, as re-importable JSONL")
     p.add_argument("--out", help="file to write (default: standard output)")

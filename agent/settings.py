@@ -1,0 +1,44 @@
+"""Per-home settings a user can change: base model folder, device, adapter. A JSON file, atomically written."""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from memory.errors import MemoloopError
+from memory.home import Home
+
+DEVICES = ("auto", "cpu", "cuda")
+
+
+@dataclass
+class Settings:
+    base_model: str | None = None  # a local Gemma folder; None = the default 270M from PyPI
+    device: str = "auto"
+    quantize: str | None = None  # "nf4" for 4-bit loading on request
+    adapter: str | None = None  # an adapter folder; None = the registry's active one or the starter
+    max_new_tokens: int = 160
+
+    @classmethod
+    def load(cls, home: Home) -> "Settings":
+        path = home.root / "settings.json"
+        if not path.exists():
+            return cls()
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise MemoloopError(f"settings file '{path}' is unreadable ({exc}); fix it or delete it for the defaults") from None
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def save(self, home: Home) -> None:
+        if self.device not in DEVICES:
+            raise MemoloopError(f"device '{self.device}' is not valid; use one of: {', '.join(DEVICES)}")
+        if self.base_model and not (Path(self.base_model) / "config.json").is_file():
+            raise MemoloopError(f"'{self.base_model}' is not a model folder (no config.json); "
+                                "point to a local Gemma folder, or leave it empty for the default")
+        path = home.root / "settings.json"
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
+        os.replace(tmp, path)

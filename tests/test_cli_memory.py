@@ -1,0 +1,62 @@
+"""The CLI contract for the memory commands, run as a user runs it."""
+import json
+
+from tests.conftest import run_cli
+from ui.cli import main
+
+
+def test_contract_log_recall_export_reindex(home_dir, tmp_path, capsys):
+    assert main(["subjects", "add", "Mochi", "--home", str(home_dir)]) == 0
+    assert main(["log", "Mochi sneezed twice", "--subject", "Mochi", "--at", "2024-02-13",
+                 "--kind", "symptom", "--json", "--home", str(home_dir)]) == 0
+    logged = json.loads(capsys.readouterr().out)
+    assert logged["subject"] == "Mochi" and logged["at"].startswith("2024-02-13")
+
+    assert main(["recall", "Is Mochi sneezing?", "--json", "--home", str(home_dir)]) == 0
+    hits = json.loads(capsys.readouterr().out)
+    assert [set(h) for h in hits] == [{"id", "subject", "at", "kind", "text", "score"}]
+    assert hits[0]["id"] == logged["id"] and hits[0]["subject"] == "Mochi"
+
+    assert main(["recall", "Has Mochi had a seizure?", "--json", "--home", str(home_dir)]) == 0
+    assert json.loads(capsys.readouterr().out) == []  # no record: nothing relevant enough
+
+    out = tmp_path / "all.jsonl"
+    assert main(["export", "--out", str(out), "--home", str(home_dir)]) == 0
+    types = [json.loads(line)["type"] for line in out.read_text().splitlines()]
+    assert types == ["subject", "observation"]
+    capsys.readouterr()
+    assert main(["reindex", "--json", "--home", str(home_dir)]) == 0
+    assert json.loads(capsys.readouterr().out) == {"indexed": 1}
+
+    assert main(["subjects", "list", "--json", "--home", str(home_dir)]) == 0
+    assert [s["name"] for s in json.loads(capsys.readouterr().out)] == ["Mochi"]
+
+
+def test_user_mistakes_are_one_line_exit_2_no_traceback(home_dir, tmp_path):
+    bad_jsonl = tmp_path / "bad.jsonl"
+    bad_jsonl.write_text('{"at": "2025-01-01", "text": "fine"}\n{"at": "2025-01-02"\n')
+    cases = [
+        (["log", "   "], "text is empty"),
+        (["log", "sneezed", "--subject", "Nala"], "subject 'Nala' is not known"),
+        (["log", "sneezed", "--at", "2099-01-01"], "is in the future"),
+        (["log", "sneezed", "--kind", "sneeze"], "kind 'sneeze' is not known"),
+        (["import", str(bad_jsonl)], "line 2: not valid JSON"),
+        (["import", str(tmp_path / "missing.csv")], "cannot read"),
+        (["recall", ""], "question is empty"),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+    ]
+    for args, message in cases:
+        result = run_cli(*args, home=home_dir)
+        assert result.returncode == 2, (args, result.stderr)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and message in lines[0], (args, result.stderr)
+        assert "Traceback" not in result.stderr
+    assert run_cli("export", home=home_dir).stdout == ""  # nothing was stored by any of them
+
+
+def test_a_home_that_is_not_writable(tmp_path):
+    blocker = tmp_path / "a-file"  # tests run as root in CI, where chmod does not stop writes
+    blocker.write_text("not a folder")
+    result = run_cli("subjects", "list", home=blocker / "home")
+    assert result.returncode == 2
+    assert "is not writable" in result.stderr and "--home" in result.stderr
