@@ -7,6 +7,7 @@ from ui.cli import main
 
 def test_contract_log_recall_export_reindex(home_dir, tmp_path, capsys):
     assert main(["subjects", "add", "Mochi", "--home", str(home_dir)]) == 0
+    assert capsys.readouterr().out.strip() == "added Mochi (cat)"
     assert main(["log", "Mochi sneezed twice", "--subject", "Mochi", "--at", "2024-02-13",
                  "--kind", "symptom", "--json", "--home", str(home_dir)]) == 0
     logged = json.loads(capsys.readouterr().out)

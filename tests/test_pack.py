@@ -1,0 +1,254 @@
+"""The cat-care domain pack: loading, red-flag triage, knowledge facts and the starter dataset."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import pytest
+
+from agent.pack import PACKS_DIR, KnowledgeFact, load_pack
+from agent.packs.cat_care import make_starter
+from agent.packs.cat_care.starter_data import FAMILIES, GENERAL, WEIGHT
+from agent.prompt import Fact, Note, context_block
+from memory.errors import MemoloopError
+
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+LINE = re.compile(r"^- (\d{4}-\d{2}-\d{2}) \(([^,]+), (\w+)\): (.+)$")
+LATEST_OPENERS = ("The last time was on", "The most recent was on", "Most recently, on", "The last weight on record")
+
+
+@pytest.fixture(scope="module")
+def pack():
+    return load_pack("cat_care")
+
+
+@pytest.fixture(scope="module")
+def starter():
+    return json.loads((PACKS_DIR / "cat_care" / "starter.json").read_text(encoding="utf-8"))
+
+
+# --- loading -------------------------------------------------------------------------------
+
+def test_pack_loads_with_kinds_flags_disclaimer_and_facts(pack):
+    assert pack.name == "cat_care" and pack.subject_species == "cat"
+    assert {"note", "symptom", "appetite", "litter", "weight", "medication", "vet_visit", "vaccine",
+            "behaviour", "grooming", "dental"} <= set(pack.kinds)
+    assert all(description.strip() for description in pack.kinds.values())
+    assert len(pack.red_flags) >= 15 and len({f.id for f in pack.red_flags}) == len(pack.red_flags)
+    assert "vet" in pack.disclaimer
+    assert 80 <= len(pack.knowledge) <= 120
+
+
+def test_every_fact_has_an_id_topic_text_and_source(pack):
+    ids = [f.id for f in pack.knowledge]
+    assert len(ids) == len(set(ids))
+    for fact in pack.knowledge:
+        assert isinstance(fact, KnowledgeFact) and isinstance(fact, Fact)
+        assert fact.topic and fact.source and len(fact.text) > 30, fact.id
+        assert not DATE.search(fact.text), fact.id  # a fact must never put a date into an answer
+    topics = {f.topic for f in pack.knowledge}
+    assert {"toxins", "urinary", "vaccines", "respiratory", "kidney", "dental", "senior"} <= topics
+    assert pack.facts_about("toxins") and all(f.topic == "toxins" for f in pack.facts_about("toxins"))
+
+
+def test_facts_state_the_safety_essentials(pack):
+    text = " ".join(f.text for f in pack.knowledge).lower()
+    for needle in ("permethrin", "lilies", "paracetamol", "antifreeze", "essential oils", "blocked urethra",
+                   "no good evidence"):  # lysine: the evidence is weak and the pack must say so
+        assert needle in text
+
+
+def _copy_pack(tmp_path):
+    shutil.copytree(PACKS_DIR / "cat_care", tmp_path / "cat_care")
+    return tmp_path / "cat_care"
+
+
+def test_missing_pack_file_is_a_clear_error_naming_the_path(tmp_path):
+    copy = _copy_pack(tmp_path)
+    (copy / "knowledge.jsonl").unlink()
+    with pytest.raises(MemoloopError, match=re.escape(str(copy / "knowledge.jsonl"))):
+        load_pack("cat_care", packs_dir=tmp_path)
+
+
+def test_corrupt_pack_json_is_a_clear_error_naming_the_path(tmp_path):
+    copy = _copy_pack(tmp_path)
+    (copy / "pack.json").write_text('{"name": "cat_care", "kinds": [', encoding="utf-8")
+    with pytest.raises(MemoloopError, match=r"pack\.json is not valid JSON"):
+        load_pack("cat_care", packs_dir=tmp_path)
+
+
+def test_bad_fact_line_and_bad_regex_are_named(tmp_path):
+    copy = _copy_pack(tmp_path)
+    with (copy / "knowledge.jsonl").open("a", encoding="utf-8") as f:
+        f.write('{"id": "x", "topic": "y", "text": "no source"}\n')
+    with pytest.raises(MemoloopError, match=r"knowledge\.jsonl, line \d+"):
+        load_pack("cat_care", packs_dir=tmp_path)
+    shutil.copy(PACKS_DIR / "cat_care" / "knowledge.jsonl", copy / "knowledge.jsonl")
+    data = json.loads((copy / "pack.json").read_text(encoding="utf-8"))
+    data["red_flags"][0]["patterns"] = ["(unclosed"]
+    (copy / "pack.json").write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(MemoloopError, match="bad patterns regex"):
+        load_pack("cat_care", packs_dir=tmp_path)
+
+
+def test_unknown_pack_lists_the_available_ones():
+    with pytest.raises(MemoloopError, match="unknown domain pack 'dog_care'.*cat_care"):
+        load_pack("dog_care")
+
+
+# --- red flags -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, flag", [
+    ("Mochi hasn't eaten since yesterday", "not_eating"),
+    ("she hasnt eaten anything for two days, should I worry?", "not_eating"),
+    ("He stopped eating", "not_eating"),
+    ("Is it bad that she has not eaten for 2 days?", "not_eating"),
+    ("ate a lily leaf", "lily"),
+    ("Tigger chewed on lilies from the bouquet", "lily"),
+    ("she licked lily pollen off her fur", "lily"),
+    ("He is straining in the litter box and only a few drops come out", "urinary_blockage"),
+    ("keeps going back to the litter box, straining to pee", "urinary_blockage"),
+    ("I put the dog's flea treatment on her by mistake", "permethrin"),
+    ("gave him half a paracetamol for his leg", "human_painkillers"),
+    ("He is breathing with his mouth open", "breathing"),
+    ("panting while lying on the sofa", "breathing"),
+    ("had a seizure this morning", "seizure"),
+    ("collapsed in the kitchen", "collapse"),
+    ("Vomiting and very weak", "vomiting_with_lethargy"),
+    ("threw up 5 times today", "vomiting_severe"),
+    ("bleeding that won't stop", "bleeding"),
+    ("fell from the balcony", "trauma"),
+    ("his gums look pale", "pale_gums"),
+    ("hiding under the bed and not moving", "hiding_not_moving"),
+    ("dragging her back legs and crying", "hind_leg_paralysis"),
+    ("licked some antifreeze in the garage", "antifreeze"),
+    ("swallowed a piece of string", "swallowed_string"),
+    ("she drank water from the lily vase", "lily"),
+    ("She is not breathing normally", "breathing"),
+])
+def test_red_flag_matches_alarming_phrasings(pack, text, flag):
+    found = pack.red_flag(text)
+    assert found is not None and found.id == flag, (text, found and found.id)
+    assert pack.triage(text) == found.reason
+
+
+@pytest.mark.parametrize("text", [
+    "no straining, peeing normally",
+    "she is not vomiting anymore",
+    "The vomiting has stopped",
+    "hasn't vomited since Monday",
+    "Are lilies safe for cats?",
+    "She didn't eat the lily",
+    "Never use the dog's flea treatment on cats",
+    "panting after playing with the wand toy",
+    "Skipped breakfast, ate normally at dinner",
+    "stopped eating her dry food but eats wet food",
+    "Ear drops: only a few drops in each ear",
+    "She is hiding under the bed after the move",
+    "Vomited once, not lethargic, eating fine",
+    "gums are pink and healthy",
+    "Sneezed twice today",
+    "Weighed 4.2 kg",
+    "her breathing is fine, no breathing problems",
+    "Fits in the box perfectly",
+])
+def test_red_flag_ignores_negated_or_harmless_phrasings(pack, text):
+    found = pack.red_flag(text)
+    assert found is None, (text, found and found.id)
+
+
+def test_triage_checks_recent_observations_after_the_question(pack):
+    recent = ["Ate well", "Straining in the litter box, nothing coming out"]
+    assert pack.triage("Is Oscar OK today?", recent) == pack.triage("straining to pee")
+    assert pack.red_flag("Mochi ate a lily leaf", recent).id == "lily"  # the question comes first
+    assert pack.triage("Is Oscar OK today?", ["Ate well", "Sneezed once"]) is None
+
+
+def test_a_cat_called_lily_is_not_a_lily(pack):
+    assert pack.red_flag("Mochi licked Lily", names=["Lily"]) is None
+    assert pack.red_flag("Lily chewed a lily in the vase", names=["Lily"]).id == "lily"
+
+
+def test_disclaimer_rules(pack):
+    assert pack.needs_disclaimer(red_flag=True)
+    assert pack.needs_disclaimer(no_record=True)
+    assert pack.needs_disclaimer(kinds=["medication"])
+    assert not pack.needs_disclaimer(kinds=["grooming"])
+
+
+# --- starter dataset -----------------------------------------------------------------------
+
+def test_starter_records_have_exactly_the_alpaca_keys(starter):
+    assert 500 <= len(starter) <= 700
+    for r in starter:
+        assert set(r) == {"instruction", "input", "output"}
+        assert all(isinstance(v, str) and v.strip() for v in r.values())
+        assert r["input"].startswith("History:\n")
+
+
+def test_starter_outputs_never_contain_a_date_absent_from_the_input(starter):
+    for r in starter:
+        invented = set(DATE.findall(r["output"])) - set(DATE.findall(r["input"]))
+        assert not invented, (r["instruction"], invented)
+
+
+def test_starter_inputs_are_context_blocks_with_pack_kinds_and_facts(pack, starter):
+    texts = {f.text for f in pack.knowledge}
+    for r in starter:
+        history, _, facts = r["input"].partition("\nFacts:\n")
+        lines = history.splitlines()[1:]
+        assert lines == ["- no record about this"] or all(LINE.match(line) for line in lines), r["input"]
+        assert all(LINE.match(line).group(3) in pack.kinds for line in lines if LINE.match(line))
+        assert all(line[2:] in texts for line in facts.splitlines()), r["input"]
+
+
+def test_starter_mix_and_answer_shapes(starter):
+    no_record = [r for r in starter if r["output"].startswith("There is no record of ")]
+    general = [r for r in starter if r["input"].startswith("History:\n- no record about this") and r not in no_record]
+    grounded = [r for r in starter if r not in no_record and r not in general]
+    assert len(no_record) == make_starter.MIX["no_record"] and len(general) == make_starter.MIX["general"]
+    assert len(grounded) == make_starter.MIX["grounded"] + make_starter.MIX["distractor"]
+    for r in no_record:  # the pet's name comes from the question: the block holds none
+        assert r["output"].split(" for ", 1)[1].split(".")[0] in r["instruction"]
+    for r in grounded:
+        dates = DATE.findall(r["output"])
+        assert dates, r["output"]
+        if r["output"].startswith(LATEST_OPENERS):
+            assert dates[0] == max(dates)  # "last time" answers lead with the newest date
+        else:
+            assert dates == sorted(dates)  # history is retold oldest first
+
+
+def test_starter_varies_pets_and_shuffles_some_blocks(starter):
+    names = {m.group(2) for r in starter for m in map(LINE.match, r["input"].splitlines()) if m}
+    assert len(names) >= 30
+    shuffled = 0
+    for r in starter:
+        days = [m.group(1) for m in map(LINE.match, r["input"].splitlines()) if m]
+        shuffled += days != sorted(days, reverse=True)
+    assert shuffled >= 50
+
+
+def test_starter_templates_reference_real_facts(pack):
+    ids = {f.id for f in pack.knowledge}
+    referenced = {i for fam in FAMILIES for i in fam["facts"]}
+    referenced |= {i for fam in FAMILIES + [WEIGHT] for _, _, fact_ids in fam["none"] for i in fact_ids}
+    referenced |= {i for group in WEIGHT["facts"].values() for i in group}
+    referenced |= {i for entry in GENERAL for _, _, fact_ids in entry for i in fact_ids}
+    assert referenced <= ids, referenced - ids
+
+
+def test_starter_is_deterministic_and_the_file_is_up_to_date(starter):
+    first, second = make_starter.build_records(), make_starter.build_records()
+    assert first == second
+    assert first == starter, "starter.json is stale: run python -m agent.packs.cat_care.make_starter"
+    assert make_starter.build_records(seed=7) != first
+
+
+def test_context_block_round_trip_for_a_grounded_record(starter):
+    r = next(r for r in starter if LINE.match(r["input"].splitlines()[1]))
+    history, _, facts = r["input"].partition("\nFacts:\n")
+    notes = [Note(*LINE.match(line).groups()) for line in history.splitlines()[1:]]
+    rebuilt = context_block(notes, [Fact(line[2:]) for line in facts.splitlines()])
+    assert rebuilt == r["input"]
