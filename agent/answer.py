@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from agent.draft import Draft, draft_answer
 from agent.model import LoadedModel, Usage, generate, load_model, prepare_default_model
@@ -71,7 +70,7 @@ class Companion:
         from agent.adapters import adapter_choices
 
         base = self.settings.base_model or prepare_default_model(self.mem.home.models_dir, self.progress)
-        choices = self.adapters if self.adapters is not None else adapter_choices(self.mem.home, self.settings)
+        choices = self.adapters if self.adapters is not None else adapter_choices(self.mem, self.settings)
         for adapter in choices:
             try:
                 return load_model(base, adapter, self.settings.device, self.settings.quantize)
@@ -101,38 +100,47 @@ class Turn:
         self.started = time.perf_counter()
 
     def __iter__(self):
-        d, parts = self.draft, []
-
-        def say(piece: str):
-            parts.append(piece)
-            return piece
-
+        d, pack, parts = self.draft, self.companion.pack, []
         if d.red_flag:
-            yield say(f"See a vet now: {d.red_flag}\n\n")
-        usage = Usage()
-        model = self.companion.model
-        pieces = generate(model, d.prompt, self.companion.settings.max_new_tokens, usage)
+            parts.append(f"See a vet now: {d.red_flag}\n\n")
+            yield parts[-1]
+        usage, model = Usage(), self.companion.model
+        spoken = []
+        for piece in self._model_pieces(model, usage):
+            spoken.append(piece)
+            yield piece
+        said = "".join(spoken).strip()
+        if not said:  # the model said nothing useful: the vetted facts speak for themselves
+            said = " ".join(f.text for f in d.facts) or "I could not phrase an answer this time."
+            yield said
+        parts.append(said)
+        unsupported = unsupported_dates(said, d.block)
+        if unsupported:
+            parts.append(f"\n\n(Check: {', '.join(unsupported)} is not in your notes.)")
+            yield parts[-1]
+        if pack.needs_disclaimer(red_flag=bool(d.red_flag), no_record=d.no_record,
+                                 kinds=[n.kind for n in d.notes]):
+            parts.append(f"\n\n{pack.disclaimer}")
+            yield parts[-1]
+        self.answer = self._store("".join(parts).strip(), said, usage, model, unsupported)
+
+    def _model_pieces(self, model: LoadedModel, usage: Usage):
+        """The model's words; with no record, its start is held back until it is known to say so."""
+        pieces = generate(model, self.draft.prompt, self.companion.settings.max_new_tokens, usage)
+        if not self.draft.no_record:
+            yield from pieces
+            return
         held = ""
         for piece in pieces:
-            if held is not None and d.no_record:
-                held += piece
-                if len(held) < NO_RECORD_HOLD_CHARS:
-                    continue
-                piece, held = self._open_no_record(held), None
-            yield say(piece)
-        if held:
-            yield say(self._open_no_record(held))
-        text = "".join(parts)
-        if not text.strip() or (d.red_flag and text.strip() == f"See a vet now: {d.red_flag}"):
-            yield say(" ".join(f.text for f in d.facts) or "I could not phrase an answer this time.")
-        body = "".join(parts)
-        unsupported = unsupported_dates(body, d.block)
-        if unsupported:
-            yield say(f"\n\n(Check: {', '.join(unsupported)} is not in your notes.)")
-        if self.companion.pack.needs_disclaimer(red_flag=bool(d.red_flag), no_record=d.no_record,
-                                                kinds=[n.kind for n in d.notes]):
-            yield say(f"\n\n{self.companion.pack.disclaimer}")
-        self.answer = self._store("".join(parts).strip(), usage, model, unsupported)
+            if held is None:
+                yield piece
+                continue
+            held += piece
+            if len(held) >= NO_RECORD_HOLD_CHARS:
+                yield self._open_no_record(held)
+                held = None
+        if held is not None:
+            yield self._open_no_record(held)
 
     def _open_no_record(self, start: str) -> str:
         """No record is decided in code: the answer says so first, whatever the model began with."""
@@ -141,12 +149,12 @@ class Turn:
         who = f" for {self.draft.scope_label}" if self.draft.scope_label else ""
         return f"There is no record of this{who} in your journal. " + start.lstrip()
 
-    def _store(self, text: str, usage: Usage, model: LoadedModel, unsupported: list[str]) -> Answer:
+    def _store(self, text: str, said: str, usage: Usage, model: LoadedModel, unsupported: list[str]) -> Answer:
         d = self.draft
         row = save_interaction(self.companion.mem, Interaction(
             question=d.question, subject_id=d.subject_id,
             retrieved=[{"id": h.id, "score": round(h.score, 4)} for h in d.recall.hits],
-            citations=d.citations, prompt=d.prompt, history_block=d.block, answer=text,
+            citations=d.citations, prompt=d.prompt, history_block=d.block, answer=text, model_answer=said,
             no_record=d.no_record, red_flag=d.red_flag, base_model=model.base_id,
             adapter_version=model.adapter_version,
             latency_ms=int((time.perf_counter() - self.started) * 1000),

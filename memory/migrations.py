@@ -77,6 +77,7 @@ def m004_interactions(conn: Connection) -> None:
             prompt VARCHAR NOT NULL DEFAULT '',
             history_block VARCHAR NOT NULL DEFAULT '',
             answer VARCHAR NOT NULL DEFAULT '',
+            model_answer VARCHAR NOT NULL DEFAULT '',
             no_record BOOLEAN NOT NULL DEFAULT 0,
             red_flag VARCHAR,
             base_model VARCHAR NOT NULL DEFAULT '',
@@ -97,7 +98,60 @@ def m004_interactions(conn: Connection) -> None:
     conn.execute(text("CREATE INDEX ix_feedback_interaction_id ON feedback (interaction_id)"))
 
 
-MIGRATIONS = [m001_initial, m002_history_and_index_state, m003_keyword_search, m004_interactions]
+def m005_learning(conn: Connection) -> None:
+    """Imported training records, retrain runs and the adapter registry."""
+    conn.execute(text("""
+        CREATE TABLE training_record (
+            id INTEGER PRIMARY KEY,
+            created_at DATETIME NOT NULL,
+            instruction VARCHAR NOT NULL,
+            input VARCHAR NOT NULL DEFAULT '',
+            output VARCHAR NOT NULL,
+            source VARCHAR NOT NULL DEFAULT '',
+            digest VARCHAR NOT NULL UNIQUE
+        )"""))
+    conn.execute(text("""
+        CREATE TABLE retrain_run (
+            id INTEGER PRIMARY KEY,
+            trigger VARCHAR NOT NULL DEFAULT 'manual',
+            status VARCHAR NOT NULL DEFAULT 'queued',
+            created_at DATETIME NOT NULL,
+            started_at DATETIME,
+            finished_at DATETIME,
+            heartbeat_at DATETIME,
+            pid INTEGER,
+            dataset_digest VARCHAR NOT NULL DEFAULT '',
+            train_records INTEGER NOT NULL DEFAULT 0,
+            eval_records INTEGER NOT NULL DEFAULT 0,
+            new_records INTEGER NOT NULL DEFAULT 0,
+            config JSON NOT NULL DEFAULT '{}',
+            progress JSON NOT NULL DEFAULT '{}',
+            eval_loss JSON NOT NULL DEFAULT '{}',
+            metrics JSON NOT NULL DEFAULT '{}',
+            adapter_version VARCHAR,
+            promoted BOOLEAN NOT NULL DEFAULT 0,
+            reason VARCHAR NOT NULL DEFAULT '',
+            log_path VARCHAR NOT NULL DEFAULT '',
+            error VARCHAR NOT NULL DEFAULT ''
+        )"""))
+    conn.execute(text("""
+        CREATE TABLE adapter (
+            id INTEGER PRIMARY KEY,
+            version VARCHAR NOT NULL UNIQUE,
+            path VARCHAR NOT NULL,
+            base_model VARCHAR NOT NULL DEFAULT '',
+            run_id INTEGER REFERENCES retrain_run(id),
+            status VARCHAR NOT NULL DEFAULT 'candidate',
+            created_at DATETIME NOT NULL,
+            activated_at DATETIME,
+            metrics JSON NOT NULL DEFAULT '{}'
+        )"""))
+    # The database itself guarantees at most one active adapter.
+    conn.execute(text("CREATE UNIQUE INDEX one_active_adapter ON adapter (status) WHERE status = 'active'"))
+
+
+MIGRATIONS = [m001_initial, m002_history_and_index_state, m003_keyword_search, m004_interactions,
+              m005_learning]
 
 
 def apply(conn: Connection, upto: int | None = None) -> list[str]:

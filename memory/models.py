@@ -83,7 +83,8 @@ class Interaction(SQLModel, table=True):
     citations: list = _json(list)  # [{"id", "at", "text"}] the notes passed to the model
     prompt: str = ""
     history_block: str = ""
-    answer: str = ""
+    answer: str = ""  # what the user saw
+    model_answer: str = ""  # the model's part of it (no red-flag line or disclaimer): what training learns
     no_record: bool = False
     red_flag: Optional[str] = None
     base_model: str = ""
@@ -103,3 +104,58 @@ class Feedback(SQLModel, table=True):
     rating: int = 0  # +1 up, -1 down, 0 a correction without a rating
     correction: Optional[str] = None
     note: str = ""
+
+
+class TrainingRecord(SQLModel, table=True):
+    """An Alpaca record the user brought (dataset import): approved training data with its source."""
+
+    __tablename__ = "training_record"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    created_at: datetime = _when(default_factory=now)
+    instruction: str
+    input: str = ""
+    output: str
+    source: str = ""
+    digest: str = Field(index=True, unique=True)
+
+
+class RetrainRun(SQLModel, table=True):
+    """One retrain: why it ran, on what data, how it went. The source of truth for the UI and CLI."""
+
+    __tablename__ = "retrain_run"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    trigger: str = "manual"  # manual | schedule
+    status: str = "queued"  # queued | running | succeeded | rejected | skipped | failed
+    created_at: datetime = _when(default_factory=now)
+    started_at: Optional[datetime] = _when(default=None)
+    finished_at: Optional[datetime] = _when(default=None)
+    heartbeat_at: Optional[datetime] = _when(default=None)
+    pid: Optional[int] = None
+    dataset_digest: str = ""
+    train_records: int = 0
+    eval_records: int = 0
+    new_records: int = 0
+    config: dict = _json(dict)
+    progress: dict = _json(dict)  # {"step", "total", "loss", "eta_s", "phase"}
+    eval_loss: dict = _json(dict)  # {"base", "active", "candidate"}
+    metrics: dict = _json(dict)  # gate details
+    adapter_version: Optional[str] = None
+    promoted: bool = False
+    reason: str = ""
+    log_path: str = ""
+    error: str = ""
+
+
+class Adapter(SQLModel, table=True):
+    """A trained LoRA adapter; exactly one is `active` at any time (the starter until a retrain wins)."""
+
+    __tablename__ = "adapter"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    version: str = Field(index=True, unique=True)
+    path: str
+    base_model: str = ""
+    run_id: Optional[int] = Field(default=None, foreign_key="retrain_run.id")
+    status: str = "candidate"  # candidate | active | retired | rejected
+    created_at: datetime = _when(default_factory=now)
+    activated_at: Optional[datetime] = _when(default=None)
+    metrics: dict = _json(dict)

@@ -1,0 +1,154 @@
+"""The user's approved answers as Alpaca records, split and mixed the same way every run.
+
+instruction = the question, input = the dated history block the model saw, output = the answer
+rated up, or the user's corrected answer (a correction always wins). Rated down without a
+correction: left out (kept in SQL for preference training later).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlmodel import select
+
+from memory.models import Feedback, Interaction, TrainingRecord
+from memory.store import Memory
+
+EVAL_PERCENT = 10  # by record hash: a record is in eval forever, whatever else arrives
+REPLAY_SHARE = 0.5  # starter records mixed into train, relative to the user's, against forgetting
+REPLAY_MIN, REPLAY_MAX = 16, 128
+PROBE_SIZE = 24  # fixed starter records the gate checks for regressions
+STARTER = Path(__file__).resolve().parent.parent / "agent" / "packs" / "cat_care" / "starter.json"
+
+
+@dataclass(frozen=True)
+class Record:
+    instruction: str
+    input: str
+    output: str
+    source: str = ""
+    interaction_id: int | None = None
+
+    @property
+    def key(self) -> str:
+        """What the record is about (question + context): two answers to it are duplicates."""
+        return hashlib.sha256(f"{self.instruction}\x1f{self.input}".encode()).hexdigest()
+
+    def alpaca(self) -> dict:
+        return {"instruction": self.instruction, "input": self.input, "output": self.output}
+
+
+@dataclass
+class Dataset:
+    train: list[Record]  # user records in the train split + the starter replay slice
+    eval: list[Record]  # user records in the held-out split: never trained on
+    probe: list[Record]  # fixed starter records: the gate's regression check
+    user_records: int
+
+    @property
+    def digest(self) -> str:
+        blob = json.dumps([[r.alpaca() for r in part] for part in (self.train, self.eval)], sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    def manifest(self) -> dict:
+        return {"digest": self.digest, "train": len(self.train), "eval": len(self.eval),
+                "probe": len(self.probe), "user_records": self.user_records,
+                "replay": len(self.train) - sum(1 for r in self.train if r.source != "starter"),
+                "eval_percent": EVAL_PERCENT}
+
+
+def from_feedback(mem: Memory) -> list[Record]:
+    """One record per rated interaction: its latest correction, else its latest rating if up."""
+    with mem.session() as s:
+        interactions = {i.id: i for i in s.exec(select(Interaction))}
+        verdicts: dict[int, list[Feedback]] = {}
+        for fb in s.exec(select(Feedback).order_by(Feedback.created_at, Feedback.id)):
+            verdicts.setdefault(fb.interaction_id, []).append(fb)
+    records = []
+    for iid, feedback in verdicts.items():
+        it = interactions[iid]
+        corrections = [f.correction for f in feedback if f.correction]
+        ratings = [f.rating for f in feedback if f.rating]
+        if corrections:
+            output, source = corrections[-1], "correction"
+        elif ratings and ratings[-1] > 0:
+            output, source = it.model_answer or it.answer, "approved"
+        else:
+            continue
+        records.append(Record(it.question, it.history_block, output.strip(), source, iid))
+    return records
+
+
+def from_imports(mem: Memory) -> list[Record]:
+    with mem.session() as s:
+        rows = s.exec(select(TrainingRecord).order_by(TrainingRecord.id)).all()
+    return [Record(r.instruction, r.input, r.output, r.source or "import") for r in rows]
+
+
+def approved(mem: Memory) -> list[Record]:
+    """All approved records, de-duplicated on question + context (the newest answer wins)."""
+    latest: dict[str, Record] = {}
+    for record in from_imports(mem) + from_feedback(mem):
+        latest[record.key] = record
+    return list(latest.values())
+
+
+def in_eval(record: Record) -> bool:
+    return int(record.key[:8], 16) % 100 < EVAL_PERCENT
+
+
+def load_starter(path: Path = STARTER) -> list[Record]:
+    rows = json.loads(Path(path).read_text(encoding="utf-8"))
+    return [Record(r["instruction"], r.get("input", ""), r["output"], "starter") for r in rows]
+
+
+def build(mem: Memory, starter: list[Record] | None = None, seed: int = 0) -> Dataset:
+    """What the next retrain trains and evaluates on: deterministic for the same data."""
+    records = approved(mem)
+    train = [r for r in records if not in_eval(r)]
+    held = [r for r in records if in_eval(r)]
+    if records and not held:  # a small set still needs something to judge the candidate on
+        held, train = [train[-1]], train[:-1]
+    starter = load_starter() if starter is None else starter
+    starter_eval = [r for r in starter if in_eval(r)]
+    probe = sorted(starter_eval, key=lambda r: r.key)[:PROBE_SIZE]
+    pool = sorted((r for r in starter if not in_eval(r)), key=lambda r: r.key)
+    n_replay = min(len(pool), REPLAY_MAX, max(REPLAY_MIN, int(len(train) * REPLAY_SHARE))) if train else 0
+    replay = random.Random(seed).sample(pool, n_replay)
+    return Dataset(train=train + replay, eval=held, probe=probe, user_records=len(records))
+
+
+def write_snapshot(dataset: Dataset, folder: Path) -> Path:
+    """train.json / eval.json / probe.json (Alpaca lists) + manifest.json, written atomically."""
+    tmp = folder.with_name(folder.name + ".tmp")
+    tmp.mkdir(parents=True, exist_ok=True)
+    for name in ("train", "eval", "probe"):
+        rows = [r.alpaca() | {"source": r.source} for r in getattr(dataset, name)]
+        (tmp / f"{name}.json").write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
+    (tmp / "manifest.json").write_text(json.dumps(dataset.manifest(), indent=2), encoding="utf-8")
+    if folder.exists():
+        shutil.rmtree(folder)
+    tmp.replace(folder)
+    return folder
+
+
+def read_snapshot(folder: Path) -> Dataset:
+    """A snapshot back from disk; a missing or corrupt one is an error that names the file."""
+    from memory.errors import MemoloopError
+
+    parts = {}
+    for name in ("train", "eval", "probe"):
+        path = folder / f"{name}.json"
+        try:
+            rows = json.loads(path.read_text(encoding="utf-8"))
+            parts[name] = [Record(r["instruction"], r.get("input", ""), r["output"], r.get("source", ""))
+                           for r in rows]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise MemoloopError(f"dataset snapshot '{path}' is missing or corrupt ({exc}); "
+                                "start a new retrain to write a fresh one") from None
+    return Dataset(parts["train"], parts["eval"], parts["probe"],
+                   sum(1 for r in parts["train"] + parts["eval"] if r.source != "starter"))

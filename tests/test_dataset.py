@@ -1,0 +1,102 @@
+"""Dataset rules: a correction wins, down-votes are left out, duplicates collapse, the split is stable."""
+import json
+
+import pytest
+
+from memory.errors import MemoloopError
+from memory.interactions import add_feedback, save_interaction
+from memory.models import Interaction
+from retrain import dataset
+from retrain.dataset import Record, build, in_eval, read_snapshot, write_snapshot
+from retrain.dataset_import import import_records
+
+STARTER = [Record(f"starter question {i}", "History:\n- no record about this", f"starter answer {i}", "starter")
+           for i in range(300)]
+
+
+def asked(mem, question, answer="model answer", block="History:\n- 2024-02-13 (Mochi, symptom): sneezed"):
+    return save_interaction(mem, Interaction(question=question, history_block=block, answer=answer + "\n\ndisclaimer",
+                                             model_answer=answer)).id
+
+
+def test_correction_wins_down_votes_are_excluded(mem):
+    up = asked(mem, "q up", "good answer")
+    down = asked(mem, "q down", "bad answer")
+    fixed = asked(mem, "q fixed", "wrong answer")
+    add_feedback(mem, up, rating=1)
+    add_feedback(mem, down, rating=-1)
+    add_feedback(mem, fixed, rating=1)
+    add_feedback(mem, fixed, rating=-1, correction="the right answer")
+    by_question = {r.instruction: r for r in dataset.approved(mem)}
+    assert set(by_question) == {"q up", "q fixed"}
+    assert by_question["q up"].output == "good answer"  # the model's part, not the disclaimer
+    assert by_question["q fixed"].output == "the right answer"
+    assert by_question["q fixed"].input.startswith("History:")
+    assert by_question["q fixed"].interaction_id == fixed
+
+
+def test_duplicates_collapse_to_the_newest_answer(mem):
+    first = asked(mem, "same question", "first")
+    second = asked(mem, "same question", "second")
+    add_feedback(mem, first, rating=1)
+    add_feedback(mem, second, rating=0, correction="corrected later")
+    records = dataset.approved(mem)
+    assert [r.output for r in records] == ["corrected later"]
+
+
+def test_split_is_stable_and_eval_never_trains(mem):
+    for i in range(60):
+        add_feedback(mem, asked(mem, f"question {i}"), rating=1)
+    before = build(mem, starter=STARTER)
+    for i in range(60, 90):
+        add_feedback(mem, asked(mem, f"question {i}"), rating=1)
+    after = build(mem, starter=STARTER)
+    assert {r.key for r in before.eval} <= {r.key for r in after.eval}
+    assert not {r.key for r in after.eval} & {r.key for r in after.train}
+    assert all(in_eval(r) for r in after.eval) and after.eval
+    replay = [r for r in after.train if r.source == "starter"]
+    assert 16 <= len(replay) <= len(after.train) and not any(in_eval(r) for r in replay)
+    assert after.probe and all(r.source == "starter" for r in after.probe)
+    assert build(mem, starter=STARTER).digest == after.digest  # deterministic
+
+
+def test_snapshot_round_trip_and_corruption(mem, tmp_path):
+    for i in range(12):
+        add_feedback(mem, asked(mem, f"question {i}"), rating=1)
+    data = build(mem, starter=STARTER)
+    folder = write_snapshot(data, tmp_path / "snap")
+    assert json.loads((folder / "manifest.json").read_text())["digest"] == data.digest
+    assert read_snapshot(folder).digest == data.digest
+    (folder / "train.json").write_text("[{broken")
+    with pytest.raises(MemoloopError, match="snapshot .*train.json' is missing or corrupt"):
+        read_snapshot(folder)
+
+
+def test_import_alpaca_json_and_csv(mem, tmp_path):
+    alpaca = tmp_path / "mine.json"
+    alpaca.write_text(json.dumps([{"instruction": "How often should I brush Mochi?", "input": "",
+                                   "output": "Daily if she lets you."},
+                                  {"instruction": "Best litter?", "output": "Unscented clumping litter."}]))
+    assert import_records(mem, alpaca) == {"imported": 2, "duplicates": 0}
+    assert import_records(mem, alpaca) == {"imported": 0, "duplicates": 2}
+    table = tmp_path / "mine.csv"
+    table.write_text("instruction,input,output\nWhy does she knead?,,It is a comfort behaviour.\n")
+    assert import_records(mem, table)["imported"] == 1
+    sources = {r.source for r in dataset.approved(mem)}
+    assert sources == {"import:mine.json", "import:mine.csv"}
+
+
+@pytest.mark.parametrize("name, content, message", [
+    ("bad.json", '[{"instruction": "q", "output": "a"}, {"instruction": "q2", "output": ""}]', "record 1: 'output' is empty"),
+    ("bad.json", '{"instruction": "q"}', "expected a JSON list"),
+    ("bad.json", '[{"instruction": "q", "output": "a"},', "not valid JSON"),
+    ("bad.csv", "instruction,output\nq,a\nq2,\n", "line 3: 'output' is empty"),
+    ("bad.csv", "question,answer\nq,a\n", "needs instruction and output"),
+    ("bad.txt", "hello", "is not a .json"),
+])
+def test_bad_import_files_import_nothing(mem, tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_text(content)
+    with pytest.raises(MemoloopError, match=message):
+        import_records(mem, path)
+    assert dataset.approved(mem) == []
