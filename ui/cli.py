@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from memory.errors import MemoloopError
+from memory.offline import offline_environment
 
 
 class UsageError(MemoloopError):
@@ -19,36 +20,19 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see: {self.prog} --help)")
 
 
-def quiet_libraries() -> None:
-    """Keep library chatter (weight-loading bars, an optional-kernel warning) off the terminal."""
-    import logging
-
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    for name in ("bitsandbytes", "transformers", "sentence_transformers", "chromadb"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-    try:
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()
-    except ImportError:
-        pass
-
-
 def build_parser() -> argparse.ArgumentParser:
-    from ui import commands
+    from ui import commands, learning_commands
 
     p = Parser(prog="memoloop", description="A companion that remembers what happened and learns from your corrections.")
     p.add_argument("--home", help="data home folder (default: $MEMOLOOP_HOME or ~/.local/share/memoloop)")
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
     commands.register(sub)
+    learning_commands.register(sub)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    quiet_libraries()
+    offline_environment()
     try:
         parser = build_parser()
         args = parser.parse_args(argv)

@@ -1,0 +1,136 @@
+"""Retrain runs: start one in its own process, watch it, and notice when one died.
+
+The `retrain_run` row is the truth: status, pid, heartbeat, progress, log path, error.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from datetime import timedelta
+
+from sqlmodel import select
+
+from memory.dates import now
+from memory.errors import MemoloopError
+from memory.models import RetrainRun
+from memory.store import Memory
+
+ACTIVE = ("queued", "running")
+DONE = ("succeeded", "rejected", "skipped", "failed")
+HEARTBEAT_S = 5
+STALE_AFTER = timedelta(seconds=90)  # a run silent for this long is dead, whatever its pid says
+
+
+def get(mem: Memory, run_id: int) -> RetrainRun:
+    with mem.session() as s:
+        run = s.get(RetrainRun, run_id)
+    if run is None:
+        raise MemoloopError(f"retrain run {run_id} does not exist")
+    return run
+
+
+def update(mem: Memory, run_id: int, **fields) -> RetrainRun:
+    with mem.session() as s:
+        run = s.get(RetrainRun, run_id)
+        for key, value in fields.items():
+            setattr(run, key, value)
+        s.add(run)
+        s.commit()
+        return run
+
+
+def recent(mem: Memory, limit: int = 20) -> list[RetrainRun]:
+    with mem.session() as s:
+        return list(s.exec(select(RetrainRun).order_by(RetrainRun.id.desc()).limit(limit)))
+
+
+def alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a finished child we started ourselves is a zombie until reaped: that is dead
+        return os.waitpid(pid, os.WNOHANG) == (0, 0)
+    except ChildProcessError:
+        return True
+
+
+def reap(mem: Memory) -> list[int]:
+    """Mark runs whose trainer process is gone (killed, out of memory, machine restarted) as failed."""
+    failed = []
+    with mem.session() as s:
+        for run in s.exec(select(RetrainRun).where(RetrainRun.status.in_(ACTIVE))):
+            fresh = now() - (run.heartbeat_at or run.created_at) < STALE_AFTER
+            if fresh and (alive(run.pid) or (run.pid is None and run.status == "queued")):
+                continue
+            if alive(run.pid):  # alive but silent: stuck; stop it before declaring it dead
+                _stop(run.pid)
+            run.status, run.finished_at = "failed", now()
+            run.error = run.error or (f"the trainer process {run.pid} stopped without finishing "
+                                      "(killed or out of memory); the active adapter is unchanged")
+            run.reason = run.error
+            s.add(run)
+            failed.append(run.id)
+        s.commit()
+    return failed
+
+
+def _stop(pid: int) -> None:
+    import signal
+
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def running(mem: Memory) -> RetrainRun | None:
+    reap(mem)
+    with mem.session() as s:
+        return s.exec(select(RetrainRun).where(RetrainRun.status.in_(ACTIVE))).first()
+
+
+def create(mem: Memory, trigger: str, config: dict | None = None) -> RetrainRun:
+    """A queued run, unless one is already going (then a clear error with its id)."""
+    current = running(mem)
+    if current is not None:
+        raise MemoloopError(f"retrain run {current.id} is already {current.status} (pid {current.pid}); "
+                            "wait for it to finish")
+    with mem.session() as s:
+        run = RetrainRun(trigger=trigger, config=config or {}, heartbeat_at=now())
+        s.add(run)
+        s.commit()
+        return run
+
+
+def spawn(mem: Memory, run: RetrainRun) -> RetrainRun:
+    """Start the trainer subprocess for a queued run; its output goes to the run's log file."""
+    log_path = mem.home.logs_dir / f"retrain-{run.id}.log"
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "retrain.worker", "--run", str(run.id), "--home", str(mem.home.root)],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    return update(mem, run.id, pid=proc.pid, log_path=str(log_path))
+
+
+def wait(mem: Memory, run_id: int, on_progress=None, poll_s: float = 1.0) -> RetrainRun:
+    """Block until the run ends; `on_progress(progress_dict)` sees each change."""
+    last = None
+    while True:
+        run = get(mem, run_id)
+        if run.progress != last and on_progress:
+            on_progress(run.progress)
+            last = run.progress
+        if run.status in DONE:
+            return run
+        if not alive(run.pid) and run.status in ACTIVE:
+            time.sleep(poll_s)  # the worker may have just written its final status
+            if get(mem, run_id).status in ACTIVE:
+                reap(mem)
+        time.sleep(poll_s)

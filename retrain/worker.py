@@ -1,0 +1,124 @@
+"""One retrain, in its own process: snapshot the data, train from the base, evaluate, gate, promote.
+
+    python -m retrain.worker --run RUN_ID --home DATA_HOME
+
+Started by retrain.runs.spawn (never inside the UI process). Everything it learns goes into the
+run's row; the active adapter changes only in the registry's single promote transaction.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+
+from agent.convert import prepare_default_model, read_base_id
+from agent.settings import Settings
+from memory.dates import now
+from memory.errors import MemoloopError
+from memory.offline import offline_environment
+from memory.store import Memory
+from retrain import dataset as datasets
+from retrain import registry, runs
+from retrain.config import TrainConfig
+from retrain.evaluate import Evaluation, evaluate_adapter, evaluate_candidate
+from retrain.gate import GatePolicy, decide
+
+MIN_RECORDS = 4  # below this many approved records a retrain would learn nothing: skip
+
+
+class Heartbeat(threading.Thread):
+    """Keeps the run's heartbeat fresh so watchers can tell a slow run from a dead one."""
+
+    def __init__(self, mem: Memory, run_id: int):
+        super().__init__(daemon=True, name="memoloop-heartbeat")
+        self.mem, self.run_id, self.stop = mem, run_id, threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.wait(runs.HEARTBEAT_S):
+            runs.update(self.mem, self.run_id, heartbeat_at=now())
+
+
+def execute(mem: Memory, run_id: int, policy: GatePolicy | None = None) -> None:
+    """Carry out a queued run to its end state; any failure leaves the active adapter untouched."""
+    policy = policy or GatePolicy()
+    run = runs.update(mem, run_id, status="running", started_at=now(), heartbeat_at=now())
+    cfg = TrainConfig(**{k: v for k, v in (run.config or {}).items() if k in TrainConfig.__dataclass_fields__})
+    beat = Heartbeat(mem, run_id)
+    beat.start()
+    try:
+        _train_and_gate(mem, run_id, cfg, policy)
+    except BaseException as exc:  # noqa: BLE001 - the run must end recorded, whatever happened
+        message = str(exc) if isinstance(exc, MemoloopError) else f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, OSError) and getattr(exc, "errno", None) == 28:
+            message = f"the disk is full ({exc.filename or 'while saving'}); free some space and retrain"
+        traceback.print_exc()
+        runs.update(mem, run_id, status="failed", finished_at=now(), error=message, reason=message)
+        if not isinstance(exc, Exception):
+            raise
+    finally:
+        beat.stop.set()
+
+
+def _train_and_gate(mem: Memory, run_id: int, cfg: TrainConfig, policy: GatePolicy) -> None:
+    data = datasets.build(mem, seed=cfg.seed)
+    snapshot = datasets.write_snapshot(data, mem.home.datasets_dir / f"run-{run_id}")
+    data = datasets.read_snapshot(snapshot)  # train on exactly what was written down
+    runs.update(mem, run_id, dataset_digest=data.digest, train_records=len(data.train),
+                eval_records=len(data.eval), config=cfg.to_json())
+    if data.user_records < MIN_RECORDS:
+        runs.update(mem, run_id, status="skipped", finished_at=now(),
+                    reason=f"only {data.user_records} approved records; at least {MIN_RECORDS} are needed "
+                           "(rate answers up or correct them)")
+        return
+    settings = Settings.load(mem.home)
+    base = Path(settings.base_model) if settings.base_model else prepare_default_model(mem.home.models_dir, print)
+    report = _progress_reporter(mem, run_id)
+    active = registry.active(mem)
+    reference = evaluate_adapter(base, Path(active.path) if active else None, data, cfg, policy, report)
+    version = registry.next_version(mem)
+    out = mem.home.adapters_dir / version
+    candidate = evaluate_candidate(base, data, cfg, policy, out, run_id, report)
+    losses = {"base": reference.base_loss, "active": reference.loss, "candidate": candidate.loss}
+    promote, reason = decide(policy, {"active": reference.loss, "candidate": candidate.loss},
+                             {"active": reference.probe_loss, "candidate": candidate.probe_loss},
+                             {"active": reference.behaviour, "candidate": candidate.behaviour})
+    metrics = {"probe_loss": {"active": reference.probe_loss, "candidate": candidate.probe_loss},
+               "behaviour": {"active": reference.behaviour.__dict__, "candidate": candidate.behaviour.__dict__},
+               "best_epoch": candidate.best_epoch, "epoch_losses": candidate.epoch_losses,
+               "active_version": active.version if active else None}
+    registry.register(mem, version, out, run_id=run_id, base_model=read_base_id(base),
+                      metrics={"eval_loss": losses, **metrics})
+    if promote:
+        registry.activate(mem, version)
+    else:
+        registry.reject(mem, version, reason)
+    runs.update(mem, run_id, status="succeeded" if promote else "rejected", finished_at=now(),
+                eval_loss=losses, metrics=metrics, adapter_version=version, promoted=promote, reason=reason,
+                progress={"phase": "done", "step": candidate.steps, "total": candidate.steps})
+
+
+def _progress_reporter(mem: Memory, run_id: int):
+    last = [0.0]
+
+    def report(progress: dict) -> None:
+        if time.monotonic() - last[0] >= 1.0 or progress.get("phase") != "train":
+            last[0] = time.monotonic()
+            runs.update(mem, run_id, progress=progress, heartbeat_at=now())
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m retrain.worker", description=__doc__.split("\n")[0])
+    parser.add_argument("--run", type=int, required=True, help="the retrain_run id to carry out")
+    parser.add_argument("--home", required=True, help="the data home")
+    args = parser.parse_args(argv)
+    offline_environment()
+    execute(Memory.open(args.home), args.run)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
