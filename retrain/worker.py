@@ -43,9 +43,9 @@ class Heartbeat(threading.Thread):
 
 def execute(mem: Memory, run_id: int, policy: GatePolicy | None = None) -> None:
     """Carry out a queued run to its end state; any failure leaves the active adapter untouched."""
-    policy = policy or GatePolicy()
     run = runs.update(mem, run_id, status="running", started_at=now(), heartbeat_at=now())
     cfg = TrainConfig(**{k: v for k, v in (run.config or {}).items() if k in TrainConfig.__dataclass_fields__})
+    policy = policy or GatePolicy(**(run.config or {}).get("gate", {}))
     beat = Heartbeat(mem, run_id)
     beat.start()
     try:
@@ -67,7 +67,7 @@ def _train_and_gate(mem: Memory, run_id: int, cfg: TrainConfig, policy: GatePoli
     snapshot = datasets.write_snapshot(data, mem.home.datasets_dir / f"run-{run_id}")
     data = datasets.read_snapshot(snapshot)  # train on exactly what was written down
     runs.update(mem, run_id, dataset_digest=data.digest, train_records=len(data.train),
-                eval_records=len(data.eval), config=cfg.to_json())
+                eval_records=len(data.eval), config={**cfg.to_json(), "gate": policy.__dict__})
     if data.user_records < MIN_RECORDS:
         runs.update(mem, run_id, status="skipped", finished_at=now(),
                     reason=f"only {data.user_records} approved records; at least {MIN_RECORDS} are needed "
@@ -77,6 +77,8 @@ def _train_and_gate(mem: Memory, run_id: int, cfg: TrainConfig, policy: GatePoli
     base = Path(settings.base_model) if settings.base_model else prepare_default_model(mem.home.models_dir, print)
     report = _progress_reporter(mem, run_id)
     active = registry.active(mem)
+    if active and active.base_model and active.base_model != read_base_id(base):
+        active = None  # trained on another base model: the bare base is the reference
     reference = evaluate_adapter(base, Path(active.path) if active else None, data, cfg, policy, report)
     version = registry.next_version(mem)
     out = mem.home.adapters_dir / version

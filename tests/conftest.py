@@ -62,3 +62,31 @@ def run_cli(*args: str, home: Path, input: str | None = None) -> subprocess.Comp
     exe = Path(sys.executable).with_name("memoloop")
     return subprocess.run([str(exe), *args, "--home", str(home)], capture_output=True, text=True,
                           input=input, timeout=300)
+
+
+MODEL_CACHE = REPO / ".cache" / "models"  # git-ignored; the real model is converted once per checkout
+
+
+@pytest.fixture(scope="session")
+def gemma_dir() -> Path:
+    """The real Gemma 3 270M, assembled from its PyPI package and converted once."""
+    from agent.convert import prepare_default_model
+
+    return prepare_default_model(MODEL_CACHE, progress=lambda msg: None)
+
+
+@pytest.fixture(scope="session")
+def tiny_gemma_dir(gemma_dir, tmp_path_factory) -> Path:
+    """A randomly initialised two-layer Gemma3 with the real tokenizer: the training code's test model."""
+    import torch
+    from transformers import AutoTokenizer, Gemma3ForCausalLM, Gemma3TextConfig
+
+    folder = tmp_path_factory.mktemp("tiny-gemma")
+    config = Gemma3TextConfig(vocab_size=262144, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                              num_attention_heads=2, num_key_value_heads=1, head_dim=16,
+                              max_position_embeddings=2048, sliding_window=64, pad_token_id=0,
+                              bos_token_id=2, eos_token_id=[1, 106])
+    torch.manual_seed(0)
+    Gemma3ForCausalLM(config).save_pretrained(folder)
+    AutoTokenizer.from_pretrained(gemma_dir).save_pretrained(folder)
+    return folder

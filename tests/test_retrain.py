@@ -1,0 +1,94 @@
+"""The feedback loop end to end on a tiny random Gemma: runs, gate, promotion, faults."""
+import os
+import signal
+import time
+
+import pytest
+
+from agent.settings import Settings
+from memory.errors import MemoloopError
+from memory.interactions import add_feedback, save_interaction
+from memory.models import Interaction
+from retrain import registry, runs
+from retrain.gate import Behaviour, GatePolicy, decide
+
+# A random two-layer model learns slowly: a small margin lets its real (~1%) improvement count.
+FAST = {"max_steps": 12, "grad_accum": 4, "learning_rate": 3e-2, "max_len": 256, "gate": {"margin": 0.005}}
+
+
+@pytest.fixture
+def learner(mem, tiny_gemma_dir):
+    """A home on the tiny base with a dozen corrected answers."""
+    Settings(base_model=str(tiny_gemma_dir)).save(mem.home)
+    for i in range(12):
+        iid = save_interaction(mem, Interaction(
+            question=f"When did Mochi get her vaccine number {i}?",
+            history_block=f"History:\n- 2024-0{1 + i % 9}-1{i % 10} (Mochi, vaccine): FVRCP booster {i}",
+            answer="I am not sure.", model_answer="I am not sure.")).id
+        add_feedback(mem, iid, rating=-1,
+                     correction=f"Mochi had FVRCP booster {i} on 2024-0{1 + i % 9}-1{i % 10}.")
+    return mem
+
+
+def run_to_end(mem, config):
+    run = runs.spawn(mem, runs.create(mem, "manual", config))
+    return runs.wait(mem, run.id, poll_s=0.5)
+
+
+def test_a_better_candidate_is_promoted_and_a_worse_one_rejected(learner):
+    first = run_to_end(learner, FAST)
+    assert first.status == "succeeded", first.error or first.reason
+    assert first.promoted and first.eval_loss["candidate"] < first.eval_loss["active"]
+    assert registry.active(learner).version == first.adapter_version
+    assert (learner.home.adapters_dir / first.adapter_version / "meta.json").exists()
+    assert (learner.home.datasets_dir / f"run-{first.id}" / "manifest.json").exists()
+
+    # a candidate that learns nothing (learning rate 0) cannot beat the adapter that did
+    second = run_to_end(learner, {**FAST, "learning_rate": 0.0})
+    assert second.status == "rejected" and not second.promoted
+    assert "does not beat the active adapter" in second.reason
+    assert registry.active(learner).version == first.adapter_version
+    rejected = [a for a in registry.adapters(learner) if a.version == second.adapter_version]
+    assert rejected[0].status == "rejected"
+
+
+def test_too_little_data_is_skipped(mem, tiny_gemma_dir):
+    Settings(base_model=str(tiny_gemma_dir)).save(mem.home)
+    run = run_to_end(mem, FAST)
+    assert run.status == "skipped" and "only 0 approved records" in run.reason
+    assert not [a for a in registry.adapters(mem) if a.version != "starter"]
+
+
+def test_a_killed_trainer_fails_cleanly_and_a_second_retrain_is_refused(learner):
+    before = registry.active(learner)
+    run = runs.spawn(learner, runs.create(learner, "manual", {**FAST, "max_steps": 400}))
+    deadline = time.time() + 240
+    while runs.get(learner, run.id).progress.get("phase") != "train":
+        assert time.time() < deadline, runs.get(learner, run.id)
+        time.sleep(0.5)
+    with pytest.raises(MemoloopError, match=f"retrain run {run.id} is already running"):
+        runs.create(learner, "manual")
+    os.killpg(run.pid, signal.SIGKILL)
+    ended = runs.wait(learner, run.id, poll_s=0.5)
+    assert ended.status == "failed" and "stopped without finishing" in ended.error
+    after = registry.active(learner)
+    assert (after.version if after else None) == (before.version if before else None)
+    assert [a.version for a in registry.adapters(learner) if a.run_id == run.id] == []
+    assert runs.create(learner, "manual").status == "queued"  # the lock is free again
+
+
+def test_gate_rules():
+    policy = GatePolicy(margin=0.02, probe_tolerance=0.10)
+    good = Behaviour(stopped=1.0, facts=0.8)
+    ok, why = decide(policy, {"active": 1.0, "candidate": 0.7}, {"active": 1.0, "candidate": 1.05},
+                     {"active": good, "candidate": good})
+    assert ok and "1.000 -> 0.700" in why
+    ok, why = decide(policy, {"active": 1.0, "candidate": 0.99}, {"active": 1, "candidate": 1},
+                     {"active": good, "candidate": good})
+    assert not ok and "does not beat" in why
+    ok, why = decide(policy, {"active": 1.0, "candidate": 0.7}, {"active": 1.0, "candidate": 1.2},
+                     {"active": good, "candidate": good})
+    assert not ok and "probe loss regressed" in why
+    ok, why = decide(policy, {"active": 1.0, "candidate": 0.7}, {"active": 1.0, "candidate": 1.0},
+                     {"active": good, "candidate": Behaviour(stopped=0.5, facts=0.8)})
+    assert not ok and "behaviour probe" in why
