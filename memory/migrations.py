@@ -150,8 +150,32 @@ def m005_learning(conn: Connection) -> None:
     conn.execute(text("CREATE UNIQUE INDEX one_active_adapter ON adapter (status) WHERE status = 'active'"))
 
 
+def m006_schedule(conn: Connection) -> None:
+    """The retrain schedule's policy, the one-retrain-at-a-time lease, and one run per scheduled time."""
+    conn.execute(text("""
+        CREATE TABLE schedule_policy (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            cron VARCHAR NOT NULL,
+            min_new_records INTEGER NOT NULL,
+            paused BOOLEAN NOT NULL DEFAULT 0,
+            config JSON NOT NULL DEFAULT '{}',
+            updated_at DATETIME NOT NULL
+        )"""))
+    conn.execute(text("""
+        CREATE TABLE lease (
+            name VARCHAR PRIMARY KEY,
+            holder VARCHAR,
+            expires_at DATETIME,
+            heartbeat_at DATETIME
+        )"""))
+    conn.execute(text("INSERT INTO lease (name) VALUES ('retrain')"))
+    conn.execute(text("ALTER TABLE retrain_run ADD COLUMN scheduled_for DATETIME"))
+    conn.execute(text("CREATE UNIQUE INDEX one_run_per_scheduled_time ON retrain_run (scheduled_for) "
+                      "WHERE scheduled_for IS NOT NULL"))
+
+
 MIGRATIONS = [m001_initial, m002_history_and_index_state, m003_keyword_search, m004_interactions,
-              m005_learning]
+              m005_learning, m006_schedule]
 
 
 def apply(conn: Connection, upto: int | None = None) -> list[str]:

@@ -144,6 +144,7 @@ class RetrainRun(SQLModel, table=True):
     reason: str = ""
     log_path: str = ""
     error: str = ""
+    scheduled_for: Optional[datetime] = _when(default=None)  # the cron time a scheduled run answers
 
 
 class Adapter(SQLModel, table=True):
@@ -159,3 +160,15 @@ class Adapter(SQLModel, table=True):
     created_at: datetime = _when(default_factory=now)
     activated_at: Optional[datetime] = _when(default=None)
     metrics: dict = _json(dict)
+
+
+class SchedulePolicy(SQLModel, table=True):
+    """When the feedback loop retrains by itself: a cron time and a minimum of new records."""
+
+    __tablename__ = "schedule_policy"
+    id: int = Field(default=1, primary_key=True)
+    cron: str = "30 3 * * *"  # nightly at 03:30, local time
+    min_new_records: int = 10
+    paused: bool = False
+    config: dict = _json(dict)  # TrainConfig overrides for scheduled runs
+    updated_at: datetime = _when(default_factory=now)

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from datetime import timedelta
 
 from sqlmodel import select
@@ -16,6 +17,7 @@ from memory.dates import now
 from memory.errors import MemoloopError
 from memory.models import RetrainRun
 from memory.store import Memory
+from retrain import lease
 
 ACTIVE = ("queued", "running")
 DONE = ("succeeded", "rejected", "skipped", "failed")
@@ -78,6 +80,8 @@ def reap(mem: Memory) -> list[int]:
             s.add(run)
             failed.append(run.id)
         s.commit()
+    for run_id in failed:
+        lease.release(mem, f"run-{run_id}")
     return failed
 
 
@@ -96,17 +100,29 @@ def running(mem: Memory) -> RetrainRun | None:
         return s.exec(select(RetrainRun).where(RetrainRun.status.in_(ACTIVE))).first()
 
 
-def create(mem: Memory, trigger: str, config: dict | None = None) -> RetrainRun:
-    """A queued run, unless one is already going (then a clear error with its id)."""
-    current = running(mem)
-    if current is not None:
-        raise MemoloopError(f"retrain run {current.id} is already {current.status} (pid {current.pid}); "
-                            "wait for it to finish")
-    with mem.session() as s:
-        run = RetrainRun(trigger=trigger, config=config or {}, heartbeat_at=now())
-        s.add(run)
-        s.commit()
+def create(mem: Memory, trigger: str, config: dict | None = None, scheduled_for=None) -> RetrainRun:
+    """A queued run holding the retrain lease, unless one is already going (then an error with its id)."""
+    reap(mem)
+    token = f"start-{uuid.uuid4().hex}"
+    if not lease.acquire(mem, token):
+        held = lease.holder(mem) or ""
+        with mem.session() as s:
+            current = s.get(RetrainRun, int(held[4:])) if held[4:].isdigit() else None
+        if current is not None:
+            raise MemoloopError(f"retrain run {current.id} is already {current.status} (pid {current.pid}); "
+                                "wait for it to finish")
+        raise MemoloopError(f"another retrain ({held or 'starting'}) holds the lock; try again in a minute")
+    try:
+        with mem.session() as s:
+            run = RetrainRun(trigger=trigger, config=config or {}, heartbeat_at=now(),
+                             scheduled_for=scheduled_for)
+            s.add(run)
+            s.commit()
+        lease.hand_over(mem, token, f"run-{run.id}")
         return run
+    except BaseException:
+        lease.release(mem, token)
+        raise
 
 
 def spawn(mem: Memory, run: RetrainRun) -> RetrainRun:

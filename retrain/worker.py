@@ -21,7 +21,7 @@ from memory.errors import MemoloopError
 from memory.offline import offline_environment
 from memory.store import Memory
 from retrain import dataset as datasets
-from retrain import registry, runs
+from retrain import lease, registry, runs
 from retrain.config import TrainConfig
 from retrain.evaluate import Evaluation, evaluate_adapter, evaluate_candidate
 from retrain.gate import GatePolicy, decide
@@ -39,6 +39,7 @@ class Heartbeat(threading.Thread):
     def run(self) -> None:
         while not self.stop.wait(runs.HEARTBEAT_S):
             runs.update(self.mem, self.run_id, heartbeat_at=now())
+            lease.renew(self.mem, f"run-{self.run_id}")
 
 
 def execute(mem: Memory, run_id: int, policy: GatePolicy | None = None) -> None:
@@ -60,6 +61,7 @@ def execute(mem: Memory, run_id: int, policy: GatePolicy | None = None) -> None:
             raise
     finally:
         beat.stop.set()
+        lease.release(mem, f"run-{run_id}")
 
 
 def _train_and_gate(mem: Memory, run_id: int, cfg: TrainConfig, policy: GatePolicy) -> None:

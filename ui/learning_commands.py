@@ -1,4 +1,4 @@
-"""CLI commands of the feedback loop: dataset, retrain, adapters (schedule lives beside them)."""
+"""CLI commands of the feedback loop: dataset, retrain, adapters, schedule."""
 from __future__ import annotations
 
 import argparse
@@ -121,6 +121,54 @@ def cmd_adapters(args):
         emit(args, [adapter_json(a) for a in rows], "\n".join(lines) or "no adapters yet")
 
 
+def schedule_json(mem) -> dict:
+    from retrain import runs, schedule
+
+    pol = schedule.policy(mem)
+    latest = runs.recent(mem, 1)
+    last = None
+    if latest:
+        r = latest[0]
+        last = {"id": r.id, "status": r.status, "trigger": r.trigger, "reason": r.reason or r.error,
+                "at": iso(r.finished_at or r.started_at or r.created_at)}
+    return {"cron": pol.cron, "paused": pol.paused, "next_run": iso(schedule.next_run(mem)),
+            "min_new_records": pol.min_new_records, "last_run": last}
+
+
+def cmd_schedule(args):
+    from retrain import schedule
+
+    mem = _memory(args)
+    if args.action == "set":
+        if not args.cron and args.min_new_records is None:
+            raise MemoloopError("schedule set needs a CRON like '30 3 * * *' and/or --min-new-records N")
+        schedule.set_policy(mem, cron=args.cron, min_new_records=args.min_new_records)
+    elif args.action in ("pause", "resume"):
+        schedule.set_policy(mem, paused=args.action == "pause")
+    elif args.action == "run":
+        return _run_scheduler(mem)
+    doc = schedule_json(mem)
+    when = f"next retrain {doc['next_run']}" if doc["next_run"] else "paused"
+    emit(args, doc, f"{doc['cron']} (min {doc['min_new_records']} new records): {when}")
+
+
+def _run_scheduler(mem) -> int:
+    import time
+
+    from retrain import schedule
+
+    scheduler = schedule.start(mem)
+    print(f"scheduler running for {mem.home.root}; next retrain: {schedule.next_run(mem) or 'paused'} "
+          "(Ctrl-C to stop)", file=sys.stderr)
+    try:
+        while True:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        scheduler.shutdown(wait=False)
+        print("scheduler stopped", file=sys.stderr)
+    return 0
+
+
 def register(sub) -> None:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--home", default=argparse.SUPPRESS, help=HOME_HELP)
@@ -135,6 +183,12 @@ def register(sub) -> None:
     p = sub.add_parser("retrain", parents=[common], help="retrain the adapter on your approved answers")
     p.add_argument("--now", action="store_true", help="start a retrain now and wait for it")
     p.set_defaults(run=cmd_retrain)
+
+    p = sub.add_parser("schedule", parents=[common], help="when retraining happens by itself")
+    p.add_argument("action", nargs="?", choices=["show", "set", "pause", "resume", "run"], default="show")
+    p.add_argument("cron", nargs="?", help="with set: 5-field cron in local time, e.g. '30 3 * * *'")
+    p.add_argument("--min-new-records", type=int, help="with set: retrain only after this many new records")
+    p.set_defaults(run=cmd_schedule)
 
     p = sub.add_parser("adapters", parents=[common], help="list, activate or roll back adapters")
     p.add_argument("action", nargs="?", choices=["list", "activate", "rollback"], default="list")
