@@ -1,0 +1,104 @@
+"""The answer path: code decides notes, no record, red flags and citations; the model only phrases.
+
+Runs on a tiny random Gemma (fast; its words are noise, which is the point: every guarantee
+checked here must hold whatever the model says)."""
+import pytest
+
+from agent.answer import Companion, unsupported_dates
+from agent.settings import Settings
+from memory import journal
+from memory.errors import MemoloopError
+from memory.interactions import add_feedback, feedback_for, get_interaction
+
+
+@pytest.fixture
+def companion(mem, cats, tiny_gemma_dir):
+    return Companion(mem, settings=Settings(base_model=str(tiny_gemma_dir), max_new_tokens=12), adapters=[],
+                     progress=lambda msg: None)
+
+
+def test_citations_are_exactly_the_notes_passed_in(companion, cats):
+    answer = companion.ask("Mochi is sneezing again, has this happened before?")
+    stored = get_interaction(companion.mem, answer.interaction_id)
+    cited = {c["id"] for c in answer.citations}
+    # the pack's vocabulary knows a herpes flare is about sneezing
+    assert cited == {cats["Mochi sneezed twice this morning"],
+                     cats["Dr. Tanaka diagnosed a herpesvirus flare and prescribed L-lysine"],
+                     cats["Sneezing came back after the move, clear discharge from the nose"]}
+    for c in answer.citations:  # each citation's text and date is in the block the model saw
+        assert c["text"] in stored.history_block and c["at"][:10] in stored.history_block
+    assert not answer.no_record and answer.red_flag is None
+    assert stored.prompt.endswith("<start_of_turn>model\n") and stored.question.startswith("Mochi")
+    assert stored.retrieved and stored.completion_tokens > 0 and stored.latency_ms > 0
+    assert "Luna" not in stored.history_block  # scoped to the cat asked about
+
+
+def test_no_record_is_decided_before_generation(companion):
+    answer = companion.ask("Has Mochi ever had a dental cleaning?")
+    assert answer.no_record and answer.citations == []
+    assert answer.answer.startswith("There is no record of this for Mochi")
+    stored = get_interaction(companion.mem, answer.interaction_id)
+    assert "- no record about this" in stored.history_block
+
+
+def test_no_record_on_an_empty_history(mem, tiny_gemma_dir):
+    journal.add_subject(mem, "Mochi")
+    c = Companion(mem, settings=Settings(base_model=str(tiny_gemma_dir), max_new_tokens=8), adapters=[],
+                  progress=lambda msg: None)
+    assert c.ask("Is Mochi sneezing?").no_record
+
+
+def test_a_red_flag_comes_first_whatever_the_model_says(companion):
+    answer = companion.ask("Mochi keeps straining in the litter box and nothing comes out")
+    assert answer.red_flag and "vet" in answer.red_flag.lower()
+    assert answer.answer.startswith("See a vet now: ")
+    assert companion.pack.disclaimer in answer.answer
+
+
+def test_a_recent_alarming_note_raises_a_red_flag_for_a_plain_question(companion):
+    journal.log(companion.mem, "Mochi ate a lily leaf from the bouquet", subject="Mochi", kind="symptom")
+    answer = companion.ask("Should I change Mochi's food?")
+    assert answer.red_flag and "lil" in answer.red_flag.lower()
+
+
+def test_streaming_gives_the_same_text_that_is_stored(companion):
+    turn = companion.ask_stream("How much does Mochi weigh?")
+    streamed = "".join(turn)
+    assert streamed.strip() == turn.answer.answer
+    assert get_interaction(companion.mem, turn.answer.interaction_id).answer == turn.answer.answer
+
+
+def test_feedback_is_stored_and_validated(companion):
+    answer = companion.ask("How much does Mochi weigh?")
+    add_feedback(companion.mem, answer.interaction_id, rating=-1, correction="Mochi weighed 4.2 kg on 2025-07-01.")
+    assert [f.correction for f in feedback_for(companion.mem, answer.interaction_id)] == [
+        "Mochi weighed 4.2 kg on 2025-07-01."]
+    with pytest.raises(MemoloopError, match="interaction 999 does not exist"):
+        add_feedback(companion.mem, 999, rating=1)
+    with pytest.raises(MemoloopError, match="the correction is empty"):
+        add_feedback(companion.mem, answer.interaction_id, rating=-1, correction="  ")
+
+
+def test_a_broken_adapter_falls_back_and_says_why(mem, cats, tiny_gemma_dir, tmp_path):
+    broken = tmp_path / "broken-adapter"
+    broken.mkdir()
+    (broken / "adapter_config.json").write_text("{not json")
+    (broken / "adapter_model.safetensors").write_bytes(b"garbage")
+    c = Companion(mem, settings=Settings(base_model=str(tiny_gemma_dir), max_new_tokens=8),
+                  adapters=[broken], progress=lambda msg: None)
+    answer = c.ask("Is Mochi sneezing?")
+    assert answer.adapter is None and answer.answer
+    assert c.warnings and str(broken) in c.warnings[0]
+
+
+def test_a_missing_model_folder_names_the_path(mem, tmp_path):
+    c = Companion(mem, settings=Settings(base_model=str(tmp_path / "nowhere")), adapters=[],
+                  progress=lambda msg: None)
+    with pytest.raises(MemoloopError, match="nowhere' is missing or incomplete; delete the folder"):
+        c.ask("Is Mochi sneezing?")
+
+
+def test_date_post_check():
+    block = "History:\n- 2024-02-13 (Mochi, vet_visit): herpes flare"
+    assert unsupported_dates("On 2024-02-13 the vet saw her.", block) == []
+    assert unsupported_dates("On 2024-02-13 and again on 2024-03-01.", block) == ["2024-03-01"]
