@@ -170,6 +170,12 @@ def cmd_reindex(args):
     emit(args, {"indexed": n}, f"reindexed {n} observations")
 
 
+def cmd_up(args):
+    from ui.up import up
+
+    return up(home_arg(args), args.port)
+
+
 def _positive_int(value: str) -> int:
     if not value.isdigit() or int(value) < 1:
         raise argparse.ArgumentTypeError(f"'{value}' is not an interaction id (a whole number from ask --json)")
@@ -231,3 +237,8 @@ def register(sub) -> None:
 
     p = sub.add_parser("reindex", parents=[common], help="rebuild the vector index from the database")
     p.set_defaults(run=cmd_reindex)
+
+    p = sub.add_parser("up", help="open memoloop in your browser (on this computer only)")
+    p.add_argument("--home", default=argparse.SUPPRESS, help=HOME_HELP)
+    p.add_argument("--port", type=int, default=8501, help="port on 127.0.0.1 (default 8501)")
+    p.set_defaults(run=cmd_up)

@@ -1,0 +1,184 @@
+"""The Streamlit pages, driven by AppTest on a real data home (MEMOLOOP_HOME from conftest)."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from agent.settings import Settings
+from memory import journal
+from memory.interactions import feedback_for, recent_interactions
+from memory.transfer import import_file
+from ui import entries
+
+APP = Path(__file__).resolve().parent.parent / "ui" / "app.py"
+
+
+def open_page(name: str, timeout: float = 60) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=timeout).run()
+    if name != "journal":
+        at.switch_page(f"app_pages/{name}.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def texts(at: AppTest) -> str:
+    return "\n".join([m.value for m in at.markdown] + [t.value for t in at.text] + [c.value for c in at.caption])
+
+
+def test_quick_log_stores_the_entry_for_the_pet_used_last(mem, cats):
+    at = open_page("journal")
+    assert at.selectbox[0].value == "Luna"  # the pet of the newest entry
+    at.selectbox[0].select("Mochi")
+    at.text_input[0].input("Mochi drank a lot of water this evening")
+    at.button(key="log_quick").click().run()
+
+    assert not at.error and not at.exception
+    newest = journal.timeline(mem, limit=1)[0]
+    assert (newest.text, journal.subject_names(mem)[newest.subject_id], newest.source) == (
+        "Mochi drank a lot of water this evening", "Mochi", "ui")
+    assert entries.local_day(newest.happened_at) == date.today()
+    assert "Mochi drank a lot of water this evening" in texts(at)  # listed under Today
+    assert at.selectbox[0].value == "Mochi"  # and remembered for the next note
+
+
+def test_full_form_logs_a_weight_with_date_and_tags(mem, cats):
+    at = open_page("journal")
+    at.selectbox(key="full_pet").select("Mochi")
+    at.date_input[0].set_value(date(2025, 10, 1))
+    at.number_input[0].set_value(4.35)
+    at.text_input[1].input("scale, home")
+    at.button(key="log_full").click().run()
+
+    assert not at.error, [e.value for e in at.error]
+    obs = journal.timeline(mem, kind="weight", limit=1)[0]
+    assert obs.text == "Mochi weighs 4.35 kg" and obs.metrics == {"weight_kg": 4.35}
+    assert obs.tags == ["scale", "home"] and entries.local_day(obs.happened_at) == date(2025, 10, 1)
+
+
+def test_a_mistake_is_a_message_not_a_traceback(mem):
+    at = open_page("journal")
+    at.button(key="log_quick").click().run()  # nothing written
+    assert not at.exception
+    assert at.error[0].value.startswith("Text is empty")
+    assert journal.timeline(mem) == []
+    assert "No notes yet" in texts(at)
+
+
+def test_delete_then_undo_and_correct_an_entry(mem, cats):
+    obs_id = cats["Mochi ate all her breakfast"]
+    at = open_page("journal")
+    at.button(key=f"delete_{obs_id}").click().run()
+    assert not journal.get(mem, obs_id).live
+    at.button(key="undo_last").click().run()
+    assert journal.get(mem, obs_id).live
+
+    at.text_area(key=f"text_{obs_id}").input("Mochi ate half of her breakfast")
+    at.button(key=f"save_{obs_id}").click().run()
+    assert not at.exception
+    old = journal.get(mem, obs_id)
+    assert old.superseded_by_id and journal.get(mem, old.superseded_by_id).text == "Mochi ate half of her breakfast"
+
+
+def test_pets_add_and_rename(mem):
+    at = open_page("pets")
+    assert "No pets yet" in at.info[0].value
+    at.text_input[0].input("Mochi")
+    at.date_input[0].set_value(date(2019, 4, 2))
+    at.text_area[0].input("Grey tabby")
+    at.button(key="add_pet").click().run()
+    pet = journal.list_subjects(mem)[0]
+    assert (pet.name, pet.species, pet.birth_date, pet.notes) == ("Mochi", "cat", date(2019, 4, 2), "Grey tabby")
+
+    at.text_input(key=f"name_{pet.id}").input("Mochi-san")
+    at.button(key=f"save_{pet.id}").click().run()
+    assert [s.name for s in journal.list_subjects(mem)] == ["Mochi-san"]
+    assert "#### Mochi-san" in texts(at)
+
+    add_name = [t for t in at.text_input if t.label == "Name" and not t.key][0]
+    add_name.input("mochi-san")
+    at.button(key="add_pet").click().run()
+    assert "already exists" in at.error[0].value
+
+
+def test_history_lists_filters_and_searches(mem, cats):
+    journal.log(mem, "Mochi weighs 4.2 kg", subject="Mochi", at="2025-07-02", kind="weight",
+                metrics={"weight_kg": 4.2})
+    at = open_page("history")
+    table = at.dataframe[0].value
+    assert len(table) == len(cats) + 1
+    assert "Dr. Tanaka diagnosed a herpesvirus flare and prescribed L-lysine" in set(table["text"])
+    assert at.get("vega_lite_chart")  # the weight chart
+
+    at.selectbox[0].select("Luna").run()
+    assert set(at.dataframe[0].value["subject"]) == {"Luna"}
+
+    at.selectbox[0].select("All pets")
+    at.text_input[0].input("herpes flare").run()
+    found = at.dataframe[0].value
+    assert found["text"].iloc[0] == "Dr. Tanaka diagnosed a herpesvirus flare and prescribed L-lysine"
+    assert len(found) < len(cats)
+
+
+def test_history_csv_export_imports_back(mem, cats, tmp_path):
+    names = journal.subject_names(mem)
+    content = entries.entries_csv(journal.timeline(mem), names)
+    rows = list(csv.DictReader(io.StringIO(content)))
+    assert {r["text"] for r in rows} == set(cats)
+
+    from memory.store import Memory
+
+    other = Memory.open(tmp_path / "other")
+    journal.add_subject(other, "Mochi")
+    journal.add_subject(other, "Luna")
+    path = tmp_path / "entries.csv"
+    path.write_text(content, encoding="utf-8")
+    assert import_file(other, path).observations == len(cats)
+    assert [o.happened_at for o in journal.timeline(other)] == [o.happened_at for o in journal.timeline(mem)]
+
+
+def test_settings_saves_and_shows_errors(mem):
+    at = open_page("settings")
+    assert at.text_input[0].value == str(mem.home.root)
+    at.selectbox[0].select("cpu")
+    at.number_input[0].set_value(96)
+    at.button(key="save_settings").click().run()
+    saved = Settings.load(mem.home)
+    assert (saved.device, saved.max_new_tokens, saved.base_model) == ("cpu", 96, None)
+    assert "Settings saved" in texts(at)
+
+    at.text_input[1].input("/nowhere/gemma")
+    at.button(key="save_settings").click().run()
+    assert "is not a model folder" in at.error[0].value
+    assert Settings.load(mem.home).base_model is None
+
+
+@pytest.mark.slow
+def test_ask_streams_a_grounded_answer_with_red_flag_citations_and_feedback(mem, cats, gemma_dir):
+    """The real model (plus the starter adapter when present); the code decides flag and citations."""
+    Settings(base_model=str(gemma_dir), device="cpu", max_new_tokens=32).save(mem.home)
+    at = open_page("ask", timeout=300)
+    at.chat_input[0].set_value("Luna is straining in the litter box, has she had litter trouble before?").run()
+    assert not at.exception
+    banner = at.chat_message[1].error  # the red flag comes first, as a banner, and is the only error
+    assert [e.value.startswith("**See a vet now:**") for e in banner] == [True]
+    sources = at.chat_message[1].expander[0]
+    assert sources.label.startswith("From your notes")
+    assert "Luna peed outside the litter box on the bathmat" in "".join(m.value for m in sources.markdown)
+    asked = recent_interactions(mem, 1)[0]
+    assert asked.red_flag and any(c["id"] == cats["Luna peed outside the litter box on the bathmat"]
+                                  for c in asked.citations)
+
+    at.feedback[0].set_value(0).run()  # thumbs down
+    at.text_area(key=f"fix_{asked.id}").input("Yes: on 2025-09-20 Luna peed on the bathmat. Straining is urgent.")
+    at.button(key=f"save_fix_{asked.id}").click().run()
+    assert [(f.rating, f.correction) for f in feedback_for(mem, asked.id)] == [
+        (-1, None), (0, "Yes: on 2025-09-20 Luna peed on the bathmat. Straining is urgent.")]
+
+    at.switch_page("app_pages/journal.py").run()
+    at.switch_page("app_pages/ask.py").run()
+    assert len(at.chat_message) == 2 and "Your correction" in at.chat_message[1].info[0].value

@@ -1,0 +1,107 @@
+"""History: every entry, filtered and searchable, a weight chart per pet, and export."""
+from datetime import date
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from memory import journal
+from memory.recall import recall
+from memory.transfer import export_jsonl
+from ui import entries, resources, widgets
+
+ALL_PETS, ALL_KINDS = "All pets", "All kinds"
+SEARCH_HITS = 30
+
+mem = resources.memory()
+pack = widgets.pack()
+names = journal.subject_names(mem)
+today = date.today()
+
+st.title(":material/timeline: History")
+st.caption("Everything you have logged, newest first. Filter it, search it in your own words, "
+           "and take a copy with you.")
+
+span = entries.day_span(mem)
+if span is None:
+    st.info("No notes yet — log the first one on the **Journal** page.", icon=":material/edit_note:")
+    st.page_link("app_pages/journal.py", label="Open the Journal", icon=":material/arrow_forward:")
+    st.stop()
+
+c1, c2, c3 = st.columns([1, 1, 1.4])
+pet = c1.selectbox("Pet", [ALL_PETS] + sorted(names.values(), key=str.lower))
+kind = c2.selectbox("Kind", [ALL_KINDS] + list(pack.kinds),
+                    format_func=lambda k: k if k == ALL_KINDS else widgets.kind_label(k))
+first, last = span[0], max(span[1], today)  # planned entries (--allow-future) lie after today
+picked = c3.date_input("Dates", value=(first, last), min_value=first, max_value=last, format="YYYY-MM-DD")
+start, end = (picked[0], picked[-1]) if picked else (first, last)
+query = st.text_input("Search", placeholder="e.g. sneezing after the move",
+                      help="Finds notes by meaning as well as by words; best matches first.",
+                      icon=":material/search:")
+
+subject = None if pet == ALL_PETS else pet
+kind_filter = None if kind == ALL_KINDS else kind
+scores: dict[int, float] = {}
+with widgets.user_errors():
+    if query.strip():
+        found = recall(mem, query, subject=subject, k=SEARCH_HITS, vocabulary=pack.vocabulary)
+        scores = {h.id: h.score for h in found.relevant}
+        shown = [journal.get(mem, i) for i in scores]
+        shown = [o for o in entries.in_days(shown, start, end) if kind_filter in (None, o.kind)]
+    else:
+        since, until = entries.day_bounds(start, end)
+        shown = journal.timeline(mem, subject=subject, kind=kind_filter, since=since, until=until)
+
+    rows = entries.entry_rows(shown, names)
+    for row in rows:
+        row["match"] = scores.get(row["id"])
+        row["kind"] = widgets.kind_label(row["kind"])
+        row["weight"] = f"{row['weight_kg']:g} kg" if row["weight_kg"] is not None else ""
+    if rows:
+        st.caption(f"{len(rows)} entr{'y' if len(rows) == 1 else 'ies'}"
+                   + (" matching your search, best first" if scores else ""))
+        columns = ["match"] if scores else []
+        columns += ["day", "subject", "kind", "text"]
+        columns += [c for c in ("weight", "tags") if any(r[c] for r in rows)]
+        st.dataframe(
+            pd.DataFrame(rows), hide_index=True, width="stretch", column_order=columns,
+            column_config={
+                "match": st.column_config.ProgressColumn("Match", min_value=0.0, max_value=1.0, format="%.2f",
+                                                         width="small"),
+                "day": st.column_config.TextColumn("Date", width="small"),
+                "subject": st.column_config.TextColumn("Pet", width="small"),
+                "kind": st.column_config.TextColumn("Kind", width="small"),
+                "text": st.column_config.TextColumn("Note", width="large"),
+                "weight": st.column_config.TextColumn("Weight", width="small"),
+                "tags": st.column_config.TextColumn("Tags", width="small"),
+            })
+    elif scores or query.strip():
+        st.info(f"Nothing in your notes matches “{query.strip()}” with these filters.", icon=":material/search_off:")
+    else:
+        st.info("No entries match these filters.", icon=":material/filter_alt_off:")
+
+    st.subheader("Weight")
+    since, until = entries.day_bounds(start, end)
+    points = entries.weight_points(journal.timeline(mem, subject=subject, since=since, until=until), names)
+    if points:
+        chart = alt.Chart(pd.DataFrame(points)).mark_line(point=True).encode(
+            x=alt.X("Date:T", title=None),
+            y=alt.Y("Weight (kg):Q", scale=alt.Scale(zero=False)),
+            color=alt.Color("Pet:N", legend=alt.Legend(orient="bottom", title=None)),
+            tooltip=["Pet", alt.Tooltip("Date:T", format="%Y-%m-%d"), "Weight (kg)"])
+        st.altair_chart(chart, width="stretch")
+    else:
+        st.caption("No weights logged in these dates. Add one on the **Journal** page "
+                   "(More detail → Weight) and the chart appears here.")
+
+    st.subheader("Export")
+    stamp = today.strftime("%Y%m%d")
+    with st.container(horizontal=True):
+        st.download_button("These entries (CSV)", entries.entries_csv(shown, names),
+                           file_name=f"memoloop-entries-{stamp}.csv", mime="text/csv",
+                           icon=":material/table_view:", disabled=not shown)
+        st.download_button("Full backup (JSON Lines)", lambda: export_jsonl(mem),
+                           file_name=f"memoloop-backup-{stamp}.jsonl", mime="application/jsonl",
+                           icon=":material/backup:")
+    st.caption("The CSV opens in any spreadsheet. The backup holds everything (pets, notes, questions, "
+               "ratings) and restores with `memoloop import FILE`.")

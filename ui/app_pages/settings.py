@@ -1,0 +1,45 @@
+"""Settings: where the data lives, and which model answers, on what, at what length."""
+import streamlit as st
+
+from agent.settings import DEVICES, Settings
+from memory.errors import MemoloopError
+from ui import resources, widgets
+
+DEVICE_LABELS = {"auto": "Automatic (a GPU if there is one)", "cpu": "CPU", "cuda": "NVIDIA GPU (CUDA)"}
+
+mem = resources.memory()
+home = mem.home
+
+st.title(":material/settings: Settings")
+st.caption("These apply to this data home. Changing the model reloads it before the next answer.")
+widgets.show_notice()
+
+try:
+    current = Settings.load(home)
+except MemoloopError as exc:
+    st.error(widgets.sentence(exc), icon=":material/error:")
+    st.caption("The form below shows the defaults; saving it replaces the broken file.")
+    current = Settings()
+
+st.text_input("Data home", value=str(home.root), disabled=True,
+              help="Everything memoloop keeps is in this folder. To use another one, start with "
+                   "`memoloop up --home DIR`.")
+
+with st.form("settings"):
+    base = st.text_input("Base model folder", value=current.base_model or "",
+                         placeholder="empty: the built-in Gemma 3 270M",
+                         help="A local folder with a Gemma model (config.json and .safetensors files), "
+                              "e.g. a larger gemma-2-2b-it. Leave empty for the built-in one.")
+    device = st.selectbox("Device", DEVICES, index=DEVICES.index(current.device) if current.device in DEVICES else 0,
+                          format_func=DEVICE_LABELS.get)
+    length = st.number_input("Longest answer (tokens)", min_value=32, max_value=1024, step=16,
+                             value=int(current.max_new_tokens),
+                             help="A token is about three quarters of a word. Shorter answers come sooner.")
+    saved = st.form_submit_button("Save settings", type="primary", icon=":material/save:", key="save_settings")
+if saved:
+    with widgets.user_errors():
+        Settings(base_model=base.strip() or None, device=device, quantize=current.quantize,
+                 adapter=current.adapter, max_new_tokens=int(length)).save(home)
+        resources.reload_companion()
+        widgets.notify("Settings saved. The next answer uses them.")
+        st.rerun()

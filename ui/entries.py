@@ -1,0 +1,163 @@
+"""What the pages need between a form and the journal: form values in, display rows out."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import func
+from sqlmodel import select
+
+from memory import journal
+from memory.dates import as_utc, local_tz, now
+from memory.errors import MemoloopError
+from memory.models import Observation
+from memory.store import Memory
+
+HOUSEHOLD = "Household"  # the choice for notes about no pet in particular
+MAX_WEIGHT_KG = 50
+
+
+def pet_or_none(choice: str | None) -> str | None:
+    return None if not choice or choice == HOUSEHOLD else choice
+
+
+def default_pet(mem: Memory, last_used: str | None) -> str | None:
+    """The pet used last in this session, else the pet of the newest entry, else the first pet."""
+    names = journal.subject_names(mem)
+    if last_used == HOUSEHOLD or last_used in names.values():
+        return last_used
+    newest = journal.timeline(mem, limit=1)
+    if newest and newest[0].subject_id in names:
+        return names[newest[0].subject_id]
+    return min(names.values(), key=str.lower) if names else None
+
+
+def parse_tags(text: str | None) -> list[str]:
+    """'vet, lysine;  home ' -> ['vet', 'lysine', 'home']"""
+    parts = (text or "").replace(";", ",").split(",")
+    return list(dict.fromkeys(p.strip().lower() for p in parts if p.strip()))
+
+
+def weight_metrics(weight: float | None) -> dict:
+    if weight is None:
+        return {}
+    if not 0 < weight < MAX_WEIGHT_KG:
+        raise MemoloopError(f"{weight:g} kg is not a cat's weight; give it in kilograms, e.g. 4.2")
+    return {"weight_kg": round(float(weight), 2)}
+
+
+def when_from(day: date | None, at: time | None) -> datetime | str | None:
+    """A day alone means that day (now if today, else midday); with a time, that local time."""
+    if day is None:
+        return None
+    if day > datetime.now(local_tz()).date():
+        raise MemoloopError(f"{day.isoformat()} is in the future; log what has already happened")
+    if at is None:
+        return day.isoformat()
+    moment = datetime.combine(day, at, tzinfo=local_tz())
+    if moment > now() + timedelta(minutes=5):
+        raise MemoloopError(f"{day.isoformat()} {at:%H:%M} is in the future; log what has already happened")
+    return moment
+
+
+def log_entry(mem: Memory, text: str, *, pet: str | None, kinds, kind: str = "note",
+              day: date | None = None, at: time | None = None, weight: float | None = None,
+              tags: str = "") -> Observation:
+    """Log from the Journal page's forms; a weight alone is enough for a weight entry."""
+    metrics = weight_metrics(weight)
+    if metrics and not (text or "").strip():
+        text = f"{pet or 'The cat'} weighs {metrics['weight_kg']:g} kg"
+    return journal.log(mem, text, subject=pet_or_none(pet), at=when_from(day, at), kind=kind,
+                       metrics=metrics, tags=parse_tags(tags), source="ui", kinds=kinds)
+
+
+def edit_entry(mem: Memory, obs: Observation, *, text: str, kind: str, day: date, kinds) -> Observation:
+    """Correct an entry; its time of day is kept unless the day itself changed."""
+    changed_day = day != local_day(obs.happened_at)
+    return journal.correct(mem, obs.id, text=text, kind=kind, kinds=kinds,
+                           at=when_from(day, None) if changed_day else None)
+
+
+def day_span(mem: Memory) -> tuple[date, date] | None:
+    """The local dates of the oldest and newest live entries (the History page's date range)."""
+    live = (Observation.deleted_at.is_(None), Observation.superseded_by_id.is_(None))
+    with mem.session() as s:
+        oldest, newest = s.exec(select(func.min(Observation.happened_at), func.max(Observation.happened_at))
+                                .where(*live)).one()
+    return (local_day(oldest), local_day(newest)) if oldest else None
+
+
+def in_days(observations: list[Observation], start: date, end: date) -> list[Observation]:
+    return [o for o in observations if start <= local_day(o.happened_at) <= end]
+
+
+def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """From the start of `start` to the end of `end`, in local time."""
+    tz = local_tz()
+    return datetime.combine(start, time.min, tzinfo=tz), datetime.combine(end, time.max, tzinfo=tz)
+
+
+def local_day(value: datetime) -> date:
+    return as_utc(value).astimezone(local_tz()).date()
+
+
+def when_label(value: datetime, today: date | None = None) -> str:
+    """'Today 08:30', 'Yesterday 19:05', 'Mon 24 Nov', '13 Feb 2024'."""
+    local = as_utc(value).astimezone(local_tz())
+    today = today or datetime.now(local_tz()).date()
+    day = local.date()
+    if day == today:
+        return f"Today {local:%H:%M}"
+    if day == today - timedelta(days=1):
+        return f"Yesterday {local:%H:%M}"
+    if (today - day).days < 7:
+        return f"{local:%a %H:%M}"
+    if day.year == today.year:
+        return f"{local:%a} {day.day} {local:%b}"
+    return f"{day.day} {local:%b %Y}"
+
+
+def age_label(birth: date | None, today: date | None = None) -> str:
+    if birth is None:
+        return ""
+    today = today or date.today()
+    months = (today.year - birth.year) * 12 + today.month - birth.month - (today.day < birth.day)
+    if months < 1:
+        return "under a month old"
+    if months < 24:
+        return f"{months} month{'s' * (months != 1)} old"
+    return f"{months // 12} years old"
+
+
+def entry_rows(observations: list[Observation], names: dict[int, str]) -> list[dict]:
+    """One flat row per entry: the History table and the CSV export (which `memoloop import` reads)."""
+    return [{
+        "id": o.id,
+        "at": as_utc(o.happened_at).astimezone(local_tz()).isoformat(timespec="minutes"),
+        "day": local_day(o.happened_at).isoformat(),
+        "subject": names.get(o.subject_id, ""),
+        "kind": o.kind,
+        "text": o.text,
+        "weight_kg": o.metrics.get("weight_kg"),
+        "tags": ", ".join(o.tags),
+    } for o in observations]
+
+
+def entries_csv(observations: list[Observation], names: dict[int, str]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=["subject", "at", "kind", "text", "metrics", "tags"])
+    writer.writeheader()
+    for row, obs in zip(entry_rows(observations, names), observations):
+        writer.writerow({"subject": row["subject"], "at": row["at"], "kind": row["kind"], "text": row["text"],
+                         "metrics": json.dumps(obs.metrics) if obs.metrics else "", "tags": row["tags"]})
+    return out.getvalue()
+
+
+def weight_points(observations: list[Observation], names: dict[int, str]) -> list[dict]:
+    """(date, pet, kg) for every entry that carries a weight, oldest first."""
+    points = [{"Date": as_utc(o.happened_at).astimezone(local_tz()).replace(tzinfo=None),
+               "Pet": names.get(o.subject_id, HOUSEHOLD), "Weight (kg)": float(o.metrics["weight_kg"])}
+              for o in observations if isinstance(o.metrics.get("weight_kg"), (int, float))]
+    return sorted(points, key=lambda p: p["Date"])

@@ -1,0 +1,118 @@
+"""`memoloop up`: the app in the browser, on this machine only, until Ctrl-C.
+
+Streamlit runs as a child process (`streamlit run ui/app.py`) bound to 127.0.0.1; its own
+output goes to <home>/logs/ui.log so the terminal shows only memoloop's lines.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from memory.errors import MemoloopError
+from memory.home import ENV_VAR, Home
+
+PRELOAD_ENV = "MEMOLOOP_PRELOAD"  # "1": the app starts loading the model as soon as it starts
+APP = Path(__file__).with_name("app.py")
+HOST = "127.0.0.1"
+STARTUP_SECONDS = 60
+STOP_SECONDS = 10
+THEME = {"primaryColor": "#c8553d", "backgroundColor": "#fffaf5",
+         "secondaryBackgroundColor": "#f6ede4", "textColor": "#2d2a26"}
+
+
+def streamlit_command(port: int) -> list[str]:
+    flags = [f"--server.address={HOST}", f"--server.port={port}", "--server.headless=true",
+             "--browser.gatherUsageStats=false", "--server.fileWatcherType=none",
+             "--client.toolbarMode=viewer"]
+    flags += [f"--theme.{key}={value}" for key, value in THEME.items()]
+    return [sys.executable, "-m", "streamlit", "run", str(APP), *flags]
+
+
+def check_port(port: int) -> None:
+    if not 1 <= port <= 65535:
+        raise MemoloopError(f"--port {port} is not a port; use a number from 1024 to 65535, e.g. 8501")
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server does: TIME_WAIT is free
+        try:
+            probe.bind((HOST, port))
+        except OSError:
+            raise MemoloopError(f"port {port} on {HOST} is already in use (is memoloop already running?); "
+                                "pick another with --port N") from None
+
+
+def start_server(home: Home, port: int) -> subprocess.Popen:
+    env = dict(os.environ, **{ENV_VAR: str(home.root), PRELOAD_ENV: "1"})
+    # Its own session: Ctrl-C reaches only us, and we stop the server in order.
+    with open(home.logs_dir / "ui.log", "ab") as log:
+        return subprocess.Popen(streamlit_command(port), env=env, stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+
+
+def wait_until_ready(server: subprocess.Popen, url: str, log_path: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise MemoloopError(f"the web server stopped at start (exit {server.returncode}); "
+                                f"its last lines:\n{tail(log_path)}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
+                if reply.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    stop(server)
+    raise MemoloopError(f"the web server did not answer within {STARTUP_SECONDS} s; see {log_path}")
+
+
+def tail(path: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def stop(server: subprocess.Popen) -> None:
+    if server.poll() is not None:
+        return
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=STOP_SECONDS)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+def up(home_path: Path | None, port: int) -> int:
+    """Serve the app until Ctrl-C or SIGTERM.
+
+    Whatever runs beside the web server (the retrain scheduler) starts once the server is ready,
+    before `server.wait()`, and stops in the `finally`, after the server.
+    """
+    home = Home.open(home_path)
+    check_port(port)
+    url = f"http://{HOST}:{port}"
+    # Ctrl-C and SIGTERM (a service manager) both stop us in order; SIGINT explicitly, because a
+    # shell starts background jobs with it ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    server = start_server(home, port)
+    try:
+        wait_until_ready(server, url, home.logs_dir / "ui.log")
+        print(f"memoloop is running at {url}  (data home: {home.root})", flush=True)
+        print("Open it in your browser; press Ctrl-C here to stop.", flush=True)
+        code = server.wait()
+        if code != 0:
+            print(f"memoloop: the web server stopped (exit {code}); see {home.logs_dir / 'ui.log'}",
+                  file=sys.stderr)
+        return 1 if code else 0
+    except KeyboardInterrupt:
+        print("\nstopping memoloop…", flush=True)
+        return 0
+    finally:
+        stop(server)

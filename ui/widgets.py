@@ -1,0 +1,80 @@
+"""Small Streamlit pieces every page uses: user errors as messages, notices that survive a rerun."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+import streamlit as st
+
+from memory.errors import MemoloopError
+
+NOTICE = "memoloop_notice"
+
+
+@st.cache_resource(show_spinner=False)
+def pack():
+    """The domain pack (kinds, disclaimer, vocabulary), read once per server."""
+    from agent.pack import load_pack
+
+    return load_pack()
+
+
+@contextmanager
+def user_errors():
+    """A mistake the user can fix is shown as a message, never as a traceback."""
+    try:
+        yield
+    except MemoloopError as exc:
+        st.error(sentence(exc), icon=":material/error:")
+
+
+def sentence(exc: Exception) -> str:
+    """The package's message, starting with a capital as a sentence on a page should."""
+    text = str(exc)
+    return text[:1].upper() + text[1:]
+
+
+def notify(message: str, *, error: bool = False, undo: dict | None = None) -> None:
+    """Leave a message (and optionally an undo) for the next run of the page to show."""
+    st.session_state[NOTICE] = {"message": message, "error": error, "undo": undo}
+
+
+def action(fn, *args, done: str | None = None, undo=None, **kwargs):
+    """A button callback: run `fn`, then leave `done` (or the error) as the notice.
+
+    `undo` is what the Undo button passes back: a dict, or a function of `fn`'s result giving one.
+    """
+    try:
+        result = fn(*args, **kwargs)
+    except MemoloopError as exc:
+        notify(sentence(exc), error=True)
+        return
+    if done:
+        notify(done, undo=undo(result) if callable(undo) else undo)
+
+
+def show_notice(undo_fn=None) -> None:
+    """The notice left by the last action; an Undo button when it can be undone."""
+    notice = st.session_state.pop(NOTICE, None)
+    if not notice:
+        return
+    if notice["error"]:
+        st.error(notice["message"], icon=":material/error:")
+        return
+    with st.container(border=True, horizontal=True, vertical_alignment="center"):
+        st.markdown(f":material/check_circle: {notice['message']}", width="stretch")
+        if notice["undo"] and undo_fn is not None:
+            st.button("Undo", icon=":material/undo:", key="undo_last", on_click=action,
+                      args=(undo_fn, notice["undo"]), kwargs={"done": "Undone."})
+
+
+KIND_COLOURS = {"symptom": "red", "vet_visit": "violet", "medication": "blue", "vaccine": "blue",
+                "weight": "green", "appetite": "orange", "litter": "orange", "dental": "violet"}
+
+
+def kind_label(kind: str) -> str:
+    return kind.replace("_", " ").capitalize()
+
+
+def kind_badge(kind: str) -> str:
+    """Markdown for a small coloured label of an entry's kind."""
+    return f":{KIND_COLOURS.get(kind, 'gray')}-badge[{kind_label(kind)}]"
