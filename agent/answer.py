@@ -33,6 +33,8 @@ class Answer:
     no_record: bool
     adapter: str | None
     unsupported_dates: list[str] = field(default_factory=list)
+    body: str = ""  # the model's words alone
+    disclaimer: str | None = None
 
     def to_json(self) -> dict:
         return {"interaction_id": self.interaction_id, "answer": self.answer, "citations": self.citations,
@@ -92,7 +94,12 @@ class Companion:
 
 
 class Turn:
-    """One answer being written: iterate for text pieces; afterwards `.answer` is stored."""
+    """One answer being written: iterate for text pieces; afterwards `.answer` is stored.
+
+    The answer has parts: an optional red-flag line (decided in code, first), the model's body,
+    an optional date check, an optional disclaimer. `parts()` yields them tagged, so a page can
+    show the flag as a banner and the disclaimer as a caption; iterating yields plain text.
+    """
 
     def __init__(self, companion: Companion, draft: Draft):
         self.companion, self.draft = companion, draft
@@ -100,29 +107,44 @@ class Turn:
         self.started = time.perf_counter()
 
     def __iter__(self):
-        d, pack, parts = self.draft, self.companion.pack, []
+        for _kind, text in self.parts():
+            yield text
+
+    def body(self):
+        """Only the model's words (and the date check), streamed."""
+        for kind, text in self.parts():
+            if kind in ("body", "check"):
+                yield text
+
+    def parts(self):
+        d, pack, texts = self.draft, self.companion.pack, []
+
+        def part(kind: str, text: str):
+            texts.append(text)
+            return kind, text
+
         if d.red_flag:
-            parts.append(f"See a vet now: {d.red_flag}\n\n")
-            yield parts[-1]
+            yield part("flag", f"See a vet now: {d.red_flag}\n\n")
         usage, model = Usage(), self.companion.model
         spoken = []
         for piece in self._model_pieces(model, usage):
             spoken.append(piece)
-            yield piece
+            yield "body", piece
         said = "".join(spoken).strip()
         if not said:  # the model said nothing useful: the vetted facts speak for themselves
             said = " ".join(f.text for f in d.facts) or "I could not phrase an answer this time."
-            yield said
-        parts.append(said)
+            yield "body", said
+        texts.append(said)
         unsupported = unsupported_dates(said, d.block)
         if unsupported:
-            parts.append(f"\n\n(Check: {', '.join(unsupported)} is not in your notes.)")
-            yield parts[-1]
+            yield part("check", f"\n\n(Check: {', '.join(unsupported)} is not in your notes.)")
+        disclaimer = None
         if pack.needs_disclaimer(red_flag=bool(d.red_flag), no_record=d.no_record,
                                  kinds=[n.kind for n in d.notes]):
-            parts.append(f"\n\n{pack.disclaimer}")
-            yield parts[-1]
-        self.answer = self._store("".join(parts).strip(), said, usage, model, unsupported)
+            disclaimer = pack.disclaimer
+            yield part("disclaimer", f"\n\n{disclaimer}")
+        self.answer = self._store("".join(texts).strip(), said, usage, model, unsupported)
+        self.answer.body, self.answer.disclaimer = said, disclaimer
 
     def _model_pieces(self, model: LoadedModel, usage: Usage):
         """The model's words; with no record, its start is held back until it is known to say so."""
@@ -147,7 +169,9 @@ class Turn:
         if "no record" in start.lower():
             return start
         who = f" for {self.draft.scope_label}" if self.draft.scope_label else ""
-        return f"There is no record of this{who} in your journal. " + start.lstrip()
+        start = start.lstrip()
+        joint = "\n" if start.startswith(("-", "*", "1.")) else " "
+        return f"There is no record of this{who} in your journal.{joint}{start}"
 
     def _store(self, text: str, said: str, usage: Usage, model: LoadedModel, unsupported: list[str]) -> Answer:
         d = self.draft

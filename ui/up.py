@@ -91,8 +91,8 @@ def stop(server: subprocess.Popen) -> None:
 def up(home_path: Path | None, port: int) -> int:
     """Serve the app until Ctrl-C or SIGTERM.
 
-    Whatever runs beside the web server (the retrain scheduler) starts once the server is ready,
-    before `server.wait()`, and stops in the `finally`, after the server.
+    The retrain scheduler runs in this process beside the web server: it starts once the server
+    is ready and stops in the `finally`.
     """
     home = Home.open(home_path)
     check_port(port)
@@ -102,9 +102,12 @@ def up(home_path: Path | None, port: int) -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     server = start_server(home, port)
+    scheduler = None
     try:
         wait_until_ready(server, url, home.logs_dir / "ui.log")
+        scheduler = start_scheduler(home)
         print(f"memoloop is running at {url}  (data home: {home.root})", flush=True)
+        print(f"Retraining: {schedule_line(home)}", flush=True)
         print("Open it in your browser; press Ctrl-C here to stop.", flush=True)
         code = server.wait()
         if code != 0:
@@ -115,4 +118,24 @@ def up(home_path: Path | None, port: int) -> int:
         print("\nstopping memoloop…", flush=True)
         return 0
     finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
         stop(server)
+
+
+def start_scheduler(home: Home):
+    """One scheduler per `up` (not per Streamlit session): this process owns it."""
+    from memory.store import Memory
+    from retrain import schedule
+
+    return schedule.start(Memory(home))
+
+
+def schedule_line(home: Home) -> str:
+    from memory.store import Memory
+    from retrain import schedule
+
+    mem = Memory(home)
+    pol, nxt = schedule.policy(mem), schedule.next_run(mem)
+    when = nxt.astimezone().strftime("%Y-%m-%d %H:%M") if nxt else "paused"
+    return f"next {when} (cron '{pol.cron}', after {pol.min_new_records} new approved answers)"

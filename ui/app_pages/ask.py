@@ -10,7 +10,6 @@ ANY_PET = "Whichever pet I name"
 MEMOLOOP_AVATAR = ":material/pets:"
 
 mem = resources.memory()
-disclaimer = widgets.pack().disclaimer
 chat: list[dict] = st.session_state.setdefault(conversation.KEY, [])
 
 
@@ -42,10 +41,10 @@ def save_correction(item: dict) -> None:
 def show_answer(item: dict) -> None:
     if item["red_flag"]:
         st.error(f"**See a vet now:** {item['red_flag']}", icon=":material/emergency:")
-    body, note = conversation.split_answer(item["answer"], item["red_flag"], disclaimer)
+    body = conversation.markdown_safe(item["body"])
     st.markdown(body)
-    if note:
-        st.caption(note)
+    if item["disclaimer"]:
+        st.caption(item["disclaimer"])
     show_sources(item)
     if item["correction"]:
         st.info(f"**Your correction:** {conversation.markdown_safe(item['correction'])}", icon=":material/edit:")
@@ -105,7 +104,7 @@ if question:
             if turn.draft.red_flag:
                 st.error(f"**See a vet now:** {turn.draft.red_flag}", icon=":material/emergency:")
             with resources.generation_lock():
-                st.write_stream(conversation.shown_pieces(turn, turn.draft.red_flag, disclaimer))
+                st.write_stream(conversation.shown_pieces(turn))
         except MemoloopError as exc:
             st.error(widgets.sentence(exc), icon=":material/error:")
             st.stop()
