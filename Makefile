@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup up test bench clean
+.PHONY: setup up test browser clean
 
 # torch must be pinned in the same pip command: a CPU build lies on disk (see ../shared/FACTS.md).
 $(BIN)/.installed: pyproject.toml
@@ -17,7 +17,13 @@ setup: $(BIN)/.installed
 up: setup
 	$(BIN)/memoloop up
 
-test: setup
+# The browser test drives Debian's chromium; as root (CI) it is installed here, elsewhere it is skipped.
+browser:
+	@command -v chromium >/dev/null || [ "$$(id -u)" != 0 ] || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
+	  echo "chromium could not be installed: the browser test will be skipped"
+
+test: setup browser
 	$(BIN)/python -m pytest
 
 clean:

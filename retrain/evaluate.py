@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from agent.answer import unsupported_dates
 from agent.model import LoadedModel, Usage, generate
 from agent.prompt import render_prompt
 from retrain.config import TrainConfig
@@ -40,14 +41,16 @@ def behaviour_of(model, tokenizer, records: list[Record], n: int) -> Behaviour:
         return Behaviour(stopped=0.0, facts=0.0)
     device = str(next(model.parameters()).device)
     loaded = LoadedModel(model, tokenizer, "", None, device, next(model.parameters()).dtype)
-    stopped = facts = 0.0
+    stopped = facts = grounded = 0.0
     model.eval()
     for r in sample:
         usage = Usage()
         text = "".join(generate(loaded, render_prompt(r.instruction, r.input), PROBE_TOKENS, usage))
         stopped += usage.stopped
         facts += fact_share(r.output, text)
-    return Behaviour(stopped=stopped / len(sample), facts=facts / len(sample))
+        grounded += not unsupported_dates(text, r.input)
+    n = len(sample)
+    return Behaviour(stopped=stopped / n, facts=facts / n, grounded=grounded / n)
 
 
 def evaluate_adapter(base: Path, adapter: Path | None, data: Dataset, cfg: TrainConfig,

@@ -3,8 +3,9 @@
 Loss alone misleads here (template words dominate it, FACTS.md), so three checks must all hold:
 1. held-out loss on the user's eval split beats the active adapter's by `margin`;
 2. loss on a fixed starter probe set does not regress by more than `probe_tolerance`;
-3. greedy answers to held-out questions stop by themselves and carry the expected key facts
-   (dates, numbers, names) at least as often as the active adapter's.
+3. greedy answers to held-out questions stop by themselves, carry the expected key facts
+   (dates, numbers, names) and cite only dates from their notes, at least as often as the
+   active adapter's (training on answers swapped between questions breaks the last one).
 """
 from __future__ import annotations
 
@@ -27,9 +28,12 @@ class GatePolicy:
 class Behaviour:
     stopped: float  # share of answers that ended with a stop token
     facts: float  # mean share of expected key facts present
+    grounded: float = 1.0  # share of answers whose every date is in the notes they were given
 
     def at_least(self, other: "Behaviour") -> bool:
-        return self.stopped >= other.stopped and self.facts >= other.facts - 1e-9
+        eps = 1e-9
+        return (self.stopped >= other.stopped - eps and self.facts >= other.facts - eps
+                and self.grounded >= other.grounded - eps)
 
 
 def key_facts(text: str) -> set[str]:
@@ -61,7 +65,8 @@ def decide(policy: GatePolicy, loss: dict, probe: dict, behaviour: dict[str, Beh
     cand, act = behaviour["candidate"], behaviour["active"]
     if not cand.at_least(act):
         return False, (f"behaviour probe: stops {cand.stopped:.0%} vs {act.stopped:.0%}, "
-                       f"key facts {cand.facts:.0%} vs {act.facts:.0%} for the active adapter")
+                       f"key facts {cand.facts:.0%} vs {act.facts:.0%}, grounded dates "
+                       f"{cand.grounded:.0%} vs {act.grounded:.0%} for the active adapter")
     return True, (f"held-out loss {active:.3f} -> {candidate:.3f}, probe {probe['active']:.3f} -> "
                   f"{probe['candidate']:.3f}, key facts {act.facts:.0%} -> {cand.facts:.0%}")
 
