@@ -19,8 +19,11 @@ from memory.models import Feedback, Interaction, TrainingRecord
 from memory.store import Memory
 
 EVAL_PERCENT = 10  # by record hash: a record is in eval forever, whatever else arrives
-REPLAY_SHARE = 0.5  # starter records mixed into train, relative to the user's, against forgetting
-REPLAY_MIN, REPLAY_MAX = 16, 128
+# Every adapter is trained from the bare base, so the format the starter taught must be learned
+# again each time: the replay slice of starter records is large, and the user's own records
+# are seen USER_WEIGHT times so that a handful of corrections is not drowned out.
+REPLAY_MAX = 400
+USER_WEIGHT = 2
 PROBE_SIZE = 24  # fixed starter records the gate checks for regressions
 STARTER = Path(__file__).resolve().parent.parent / "agent" / "packs" / "cat_care" / "starter.json"
 
@@ -57,7 +60,7 @@ class Dataset:
     def manifest(self) -> dict:
         return {"digest": self.digest, "train": len(self.train), "eval": len(self.eval),
                 "probe": len(self.probe), "user_records": self.user_records,
-                "replay": len(self.train) - sum(1 for r in self.train if r.source != "starter"),
+                "replay": sum(1 for r in self.train if r.source == "starter"),
                 "eval_percent": EVAL_PERCENT}
 
 
@@ -117,9 +120,8 @@ def build(mem: Memory, starter: list[Record] | None = None, seed: int = 0) -> Da
     starter_eval = [r for r in starter if in_eval(r)]
     probe = sorted(starter_eval, key=lambda r: r.key)[:PROBE_SIZE]
     pool = sorted((r for r in starter if not in_eval(r)), key=lambda r: r.key)
-    n_replay = min(len(pool), REPLAY_MAX, max(REPLAY_MIN, int(len(train) * REPLAY_SHARE))) if train else 0
-    replay = random.Random(seed).sample(pool, n_replay)
-    return Dataset(train=train + replay, eval=held, probe=probe, user_records=len(records))
+    replay = random.Random(seed).sample(pool, min(len(pool), REPLAY_MAX)) if train else []
+    return Dataset(train=train * USER_WEIGHT + replay, eval=held, probe=probe, user_records=len(records))
 
 
 def write_snapshot(dataset: Dataset, folder: Path) -> Path:
@@ -150,5 +152,5 @@ def read_snapshot(folder: Path) -> Dataset:
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise MemoloopError(f"dataset snapshot '{path}' is missing or corrupt ({exc}); "
                                 "start a new retrain to write a fresh one") from None
-    return Dataset(parts["train"], parts["eval"], parts["probe"],
-                   sum(1 for r in parts["train"] + parts["eval"] if r.source != "starter"))
+    users = {r.key for r in parts["train"] + parts["eval"] if r.source != "starter"}
+    return Dataset(parts["train"], parts["eval"], parts["probe"], len(users))
