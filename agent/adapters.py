@@ -4,6 +4,7 @@ Answering reads the registry's table (memory.models.Adapter); retrain/registry.p
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from sqlmodel import select
@@ -13,6 +14,14 @@ from memory.models import Adapter
 from memory.store import Memory
 
 STARTER_ADAPTER = Path(__file__).parent / "starter_adapter"
+
+
+def adapter_base(folder: Path) -> str | None:
+    """The base model id an adapter was trained on, from its meta.json (None if it does not say)."""
+    try:
+        return json.loads((Path(folder) / "meta.json").read_text()).get("base_model") or None
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def adapter_files_ok(folder: Path) -> bool:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 from dataclasses import dataclass, field
 
 from agent.draft import Draft, draft_answer
-from agent.model import LoadedModel, Usage, generate, load_model, prepare_default_model
+from agent.adapters import adapter_base
+from agent.model import LoadedModel, Usage, generate, load_model, prepare_default_model, read_base_id
 from agent.pack import Pack, load_pack
 from agent.settings import Settings
 from agent.knowledge import Knowledge
@@ -73,7 +75,12 @@ class Companion:
 
         base = self.settings.base_model or prepare_default_model(self.mem.home.models_dir, self.progress)
         choices = self.adapters if self.adapters is not None else adapter_choices(self.mem, self.settings)
+        base_id = read_base_id(Path(base))
         for adapter in choices:
+            trained_on = adapter_base(adapter)
+            if trained_on and trained_on != base_id:
+                self.warnings.append(f"adapter '{adapter}' was trained on {trained_on}, not {base_id}: skipped")
+                continue
             try:
                 return load_model(base, adapter, self.settings.device, self.settings.quantize)
             except MemoloopError as exc:  # fall back to the previous good adapter, never crash

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from agent.answer import unsupported_dates
+from agent.convert import read_base_id
 from agent.model import LoadedModel, Usage, generate
 from agent.prompt import render_prompt
 from retrain.config import TrainConfig
@@ -104,7 +105,7 @@ def evaluate_candidate(base: Path, data: Dataset, cfg: TrainConfig, policy: Gate
                         probe_loss=eval_loss(model, tokenizer, alpaca(data.probe), cfg.max_len),
                         behaviour=behaviour_of(model, tokenizer, data.eval, policy.behaviour_questions),
                         best_epoch=best.get("epoch"), epoch_losses=epoch_losses, steps=stats["steps"])
-    meta = {"kind": "memoloop-lora-adapter", "version": out.name, "run": run_id,
+    meta = {"kind": "memoloop-lora-adapter", "version": out.name, "run": run_id, "base_model": read_base_id(base),
             "dataset_sha256": records_sha256(train, held), "config": cfg.to_json(), **stats,
             "eval_loss": {"candidate": result.loss}, "probe_loss": result.probe_loss,
             "behaviour": result.behaviour.__dict__, "best_epoch": result.best_epoch,

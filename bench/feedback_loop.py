@@ -1,0 +1,131 @@
+"""The feedback loop measured end to end on the real 270M model and the starter adapter.
+
+    .venv/bin/python -m bench.feedback_loop            # ~40 min on 2 cores (two retrains)
+    .venv/bin/python -m bench.feedback_loop --skip-poisoned
+
+A scripted cat-care history (bench/feedback_script.py): ask 30 questions, correct 20 answers with
+the right facts (rate the other 10 up), retrain through the real run path (subprocess, gate),
+then ask held-out paraphrases of the 20 corrected questions. Reports held-out loss base ->
+starter -> new adapter on the paraphrases, and how many answers carry the corrected key facts
+before and after. Then the same with a poisoned dataset (corrections swapped between questions),
+which the gate must reject. Targets: new adapter cuts held-out loss >= 20% vs the starter and is
+promoted; the poisoned candidate is rejected.
+"""
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from bench.common import table
+from bench.feedback_script import ITEMS, PETS
+
+N_CORRECTED = 20
+
+
+def setup_home(root: Path):
+    from memory import journal
+    from memory.store import Memory
+    from retrain import registry
+
+    mem = Memory.open(root)
+    for pet in PETS:
+        journal.add_subject(mem, pet)
+    for pet, day, kind, note, *_ in ITEMS:
+        journal.log(mem, note, subject=pet, at=day, kind=kind)
+    registry.ensure_starter(mem)
+    return mem
+
+
+def companion(mem, max_new_tokens: int):
+    from agent.answer import Companion
+    from agent.settings import Settings
+
+    base = str(Path(__file__).resolve().parent.parent / ".cache" / "models" / "gemma-3-270m")
+    return Companion(mem, settings=Settings(base_model=base, max_new_tokens=max_new_tokens), progress=lambda m: None)
+
+
+def teach(mem, comp, poisoned: bool) -> None:
+    """Ask the 30 questions; correct the first 20 (swapped between questions when poisoned)."""
+    from memory.interactions import add_feedback
+
+    ids = [comp.ask(question, subject=pet).interaction_id for pet, _, _, _, question, _, _ in ITEMS]
+    for i, iid in enumerate(ids):
+        if i < N_CORRECTED:
+            source = ITEMS[(i + 7) % N_CORRECTED] if poisoned else ITEMS[i]
+            add_feedback(mem, iid, rating=-1, correction=source[5])
+        else:
+            add_feedback(mem, iid, rating=1)
+
+
+def paraphrases(mem, comp) -> tuple[list[dict], float]:
+    """Ask the held-out paraphrases: (their records with the right answers, share of key facts carried)."""
+    from memory.interactions import get_interaction
+    from retrain.gate import fact_share
+
+    records, share = [], 0.0
+    for pet, _, _, _, _, right, paraphrase in ITEMS[:N_CORRECTED]:
+        answer = comp.ask(paraphrase, subject=pet)
+        block = get_interaction(mem, answer.interaction_id).history_block
+        records.append({"instruction": paraphrase, "input": block, "output": right})
+        share += fact_share(right, answer.body)
+    return records, share / N_CORRECTED
+
+
+def held_out_losses(base: Path, adapters: dict, records: list[dict]) -> dict:
+    from peft import PeftModel
+
+    from retrain.config import TrainConfig
+    from retrain.trainer import eval_loss, load_for_training
+
+    out = {}
+    for name, adapter in adapters.items():
+        model, tok = load_for_training(base, TrainConfig())
+        if adapter is not None:
+            model = PeftModel.from_pretrained(model, str(adapter))
+        out[name] = eval_loss(model, tok, records)
+    return out
+
+
+def retrain(mem):
+    from retrain import runs
+
+    run = runs.spawn(mem, runs.create(mem, "manual"))
+    return runs.wait(mem, run.id, poll_s=5)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--max-new-tokens", type=int, default=96, help="answer length cap while asking")
+    parser.add_argument("--skip-poisoned", action="store_true", help="only the honest loop")
+    args = parser.parse_args()
+    from agent.adapters import STARTER_ADAPTER
+    from retrain import registry
+
+    with tempfile.TemporaryDirectory(prefix="memoloop-loop-") as tmp:
+        mem = setup_home(Path(tmp) / "honest")
+        comp = companion(mem, args.max_new_tokens)
+        base = Path(comp.settings.base_model)
+        teach(mem, comp, poisoned=False)
+        records, facts_before = paraphrases(mem, comp)
+        run = retrain(mem)
+        print(f"retrain run {run.id}: {run.status}, promoted={run.promoted}: {run.reason or run.error}")
+        new = registry.active(mem)
+        facts_after = paraphrases(mem, companion(mem, args.max_new_tokens))[1] if run.promoted else facts_before
+        losses = held_out_losses(base, {"base": None, "starter": STARTER_ADAPTER,
+                                        "new": Path(new.path) if run.promoted else STARTER_ADAPTER}, records)
+        cut = 1 - losses["new"] / losses["starter"]
+        print(table(["held-out paraphrases (20)", "base", "starter", "new adapter"],
+                    [["answer-token loss", losses["base"], losses["starter"], losses["new"]],
+                     ["key facts carried", "", facts_before, facts_after]]))
+        print(f"\nloss cut vs starter: {cut:.0%} (target >= 20%), promoted: {run.promoted}")
+        if not args.skip_poisoned:
+            bad = setup_home(Path(tmp) / "poisoned")
+            teach(bad, companion(bad, args.max_new_tokens), poisoned=True)
+            poisoned = retrain(bad)
+            print(f"poisoned dataset (corrections swapped between questions): {poisoned.status}, "
+                  f"promoted={poisoned.promoted}: {poisoned.reason or poisoned.error} (target: rejected)")
+
+
+if __name__ == "__main__":
+    main()
