@@ -14,6 +14,7 @@ page = st.navigation([
     st.Page(PAGES / "journal.py", title="Journal", icon=":material/edit_note:", default=True),
     st.Page(PAGES / "ask.py", title="Ask", icon=":material/forum:"),
     st.Page(PAGES / "history.py", title="History", icon=":material/timeline:"),
+    st.Page(PAGES / "learning.py", title="Learning", icon=":material/school:"),
     st.Page(PAGES / "pets.py", title="Pets", icon=":material/pets:"),
     st.Page(PAGES / "settings.py", title="Settings", icon=":material/settings:"),
 ])
