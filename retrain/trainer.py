@@ -1,0 +1,314 @@
+"""Train a LoRA (or QLoRA) adapter for the local Gemma on Alpaca records, always from the base.
+
+Run it (progress on stderr, the adapter's meta.json on stdout):
+    python -m retrain.trainer --records data.json --out /tmp/adapter --steps 100
+    python -m retrain.trainer --records dataset.json --eval heldout.json --out DIR --epochs 2 --mode qlora
+`--records` is a JSON list of {"instruction","input","output"} or {"train": [...], "eval": [...]}.
+
+The loss is on the answer only, and the answer ends with <end_of_turn> (the token generation stops
+on). Logits are computed only at answer positions: the 262k-vocab projection dominates CPU time.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import random
+import resource
+import shutil
+import sys
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib.metadata import version
+from pathlib import Path
+from typing import Callable
+
+# Sleep, don't spin, while waiting for the other OpenMP thread: with 2 cores shared with the UI
+# (or a training run), spinning made steps 3-4x slower and generation drop to ~2 tok/s (measured).
+# Only effective if set before torch first loads OpenMP; an explicit setting wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+import torch
+import torch.nn.functional as F
+
+from agent.convert import prepare_default_model, publish_dir, read_base_id, temp_dir_for
+from agent.model import load_base
+from agent.prompt import END, render_prompt, render_target
+from memory.errors import MemoloopError
+from retrain.config import MODES, TrainConfig
+
+END_OF_TURN_ID = 106
+Progress = Callable[[int, int, float, float], None]  # step, total, loss, eta seconds
+
+
+@dataclass(frozen=True)
+class Example:
+    ids: list[int]
+    n_prompt: int  # the first n_prompt ids are the prompt; the rest is the answer
+
+    @property
+    def labels(self) -> list[int]:
+        return [-100] * self.n_prompt + self.ids[self.n_prompt:]
+
+
+def encode_record(tokenizer, record: dict, max_len: int | None = None) -> Example | None:
+    """Prompt (with <bos>) + answer ids, the same split inference sees; None if longer than max_len."""
+    try:
+        prompt = render_prompt(record["instruction"], record.get("input") or "")
+        target = render_target(record["output"])
+    except (KeyError, TypeError, AttributeError):
+        raise MemoloopError(f"record {str(record)[:80]!r} is not an Alpaca record; "
+                            "it needs string fields instruction, output and optionally input") from None
+    prompt_ids = tokenizer(prompt).input_ids
+    answer_ids = tokenizer(target, add_special_tokens=False).input_ids
+    if not answer_ids or answer_ids[-1] != END_OF_TURN_ID:
+        raise MemoloopError(f"the answer does not end with {END} as token {END_OF_TURN_ID}: "
+                            f"{target[-40:]!r}; is this a Gemma tokenizer?")
+    ids = prompt_ids + answer_ids
+    return None if max_len and len(ids) > max_len else Example(ids, len(prompt_ids))
+
+
+def encode_all(tokenizer, records: list[dict], max_len: int | None) -> tuple[list[Example], int]:
+    """The examples that fit, and how many records were too long."""
+    encoded = [encode_record(tokenizer, r, max_len) for r in records]
+    kept = [e for e in encoded if e is not None]
+    return kept, len(encoded) - len(kept)
+
+
+def answer_loss(model, example: Example) -> tuple[torch.Tensor, int]:
+    """Summed cross-entropy over the answer tokens, projecting only those rows onto the vocab."""
+    device = next(model.parameters()).device
+    ids = torch.tensor([example.ids], device=device)
+    rows = torch.arange(example.n_prompt - 1, len(example.ids) - 1, device=device)
+    logits = model(input_ids=ids, logits_to_keep=rows, use_cache=False).logits[0]
+    loss = F.cross_entropy(logits.float(), ids[0, example.n_prompt:], reduction="sum")
+    return loss, len(rows)
+
+
+def eval_loss(model, tokenizer, records: list[dict], max_len: int | None = None) -> float | None:
+    """Mean answer-token loss over the records (base, adapter or candidate alike); None if none fit."""
+    examples, _ = encode_all(tokenizer, records, max_len)
+    was_training = model.training
+    model.eval()
+    total, count = 0.0, 0
+    with torch.no_grad():
+        for example in examples:
+            loss, n = answer_loss(model, example)
+            total, count = total + loss.item(), count + n
+    model.train(was_training)
+    return total / count if count else None
+
+
+def load_for_training(base_path: Path, cfg: TrainConfig):
+    """(model, tokenizer): eager attention, right padding; bf16/fp32 base, or NF4 for QLoRA."""
+    from peft import prepare_model_for_kbit_training
+
+    quantize = "nf4" if cfg.mode == "qlora" else None
+    model, tokenizer, device, _ = load_base(base_path, cfg.device, quantize, attn_implementation="eager")
+    tokenizer.padding_side = "right"
+    if quantize:
+        # checkpointing saves GPU memory; on the CPU it only costs time
+        model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=device == "cuda")
+        _keep_nf4_differentiable(model)
+    return model, tokenizer
+
+
+def _keep_nf4_differentiable(model) -> None:
+    """Stop bitsandbytes repacking NF4 weights for CPU inference during an eval pass.
+
+    The packed layout runs through gemv_4bit, which has no backward: training after any eval
+    (base loss, per-epoch loss) would silently drop the gradient through every frozen layer.
+    """
+    import bitsandbytes as bnb
+
+    for module in model.modules():
+        if isinstance(module, bnb.nn.Linear4bit):
+            module.support_avx512bf16_for_cpu = False
+
+
+def add_lora(model, cfg: TrainConfig):
+    """Wrap the base with fresh LoRA weights (fp32 even on a bf16 base), seeded for repeatability."""
+    from peft import LoraConfig, get_peft_model
+
+    torch.manual_seed(cfg.seed)
+    lora = LoraConfig(r=cfg.r, lora_alpha=cfg.alpha, lora_dropout=cfg.dropout, bias="none",
+                      target_modules=list(cfg.target_modules), task_type="CAUSAL_LM")
+    return get_peft_model(model, lora, autocast_adapter_dtype=True)
+
+
+def fit(model, tokenizer, records: list[dict], cfg: TrainConfig, progress: Progress | None = None) -> dict:
+    """Optimise the trainable (LoRA) weights; returns step count, losses and timings."""
+    examples, skipped = encode_all(tokenizer, records, cfg.max_len)
+    if not examples:
+        raise MemoloopError(f"none of the {len(records)} records fits in max_len={cfg.max_len} tokens")
+    total = cfg.max_steps or max(1, math.ceil(cfg.epochs * len(examples) / cfg.grad_accum))
+    order = sample_order(len(examples), total * cfg.grad_accum, cfg.seed)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=0.0)
+    warmup = min(cfg.warmup_steps, total - 1)
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda s: (s + 1) / (warmup + 1) if s < warmup else (total - s) / (total - warmup))
+    model.train()
+    losses, started = [], time.perf_counter()
+    for step in range(total):
+        group = [examples[i] for i in order[step * cfg.grad_accum:(step + 1) * cfg.grad_accum]]
+        n_tokens = sum(len(e.ids) - e.n_prompt for e in group)
+        step_loss = 0.0
+        for example in group:  # micro-batch 1: no padding, each answer token weighs the same
+            loss, _ = answer_loss(model, example)
+            (loss / n_tokens).backward()
+            step_loss += loss.item()
+        torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
+        optimizer.step()
+        schedule.step()
+        optimizer.zero_grad(set_to_none=True)
+        losses.append(step_loss / n_tokens)
+        elapsed = time.perf_counter() - started
+        if progress:
+            progress(step + 1, total, losses[-1], elapsed / (step + 1) * (total - step - 1))
+    model.eval()
+    seconds = time.perf_counter() - started
+    return {"steps": total, "samples_seen": total * cfg.grad_accum, "examples": len(examples),
+            "skipped_too_long": skipped, "epochs_seen": round(total * cfg.grad_accum / len(examples), 3),
+            "train_loss": {"first": losses[0], "last": losses[-1],
+                           "last10_mean": sum(losses[-10:]) / len(losses[-10:])},
+            "train_seconds": round(seconds, 1), "sec_per_step": round(seconds / total, 3)}
+
+
+def sample_order(n: int, count: int, seed: int) -> list[int]:
+    """`count` indices: whole shuffled epochs back to back, reproducible from the seed."""
+    rng, order = random.Random(seed), []
+    while len(order) < count:
+        epoch = list(range(n))
+        rng.shuffle(epoch)
+        order += epoch
+    return order[:count]
+
+
+def round_adapter_to_bf16(model) -> None:
+    """Keep only what a bf16 save keeps, so losses measured now match the adapter reloaded later."""
+    for p in model.parameters():
+        if p.requires_grad:
+            p.data = p.data.to(torch.bfloat16).to(p.dtype)
+
+
+def save_adapter(model, out: Path, meta: dict) -> None:
+    """adapter_model.safetensors (bf16) + adapter_config.json + meta.json, published atomically."""
+    tmp = temp_dir_for(Path(out))
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    dtypes = [p.dtype for p in trainable]
+    try:
+        for p in trainable:
+            p.data = p.data.to(torch.bfloat16)
+        model.save_pretrained(str(tmp))
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+        publish_dir(tmp, Path(out))
+    finally:
+        for p, dtype in zip(trainable, dtypes):
+            p.data = p.data.to(dtype)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def records_sha256(*record_lists: list[dict]) -> str:
+    canonical = json.dumps(list(record_lists), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def train(records: list[dict], out: Path, base_path: Path, cfg: TrainConfig | None = None,
+          eval_records: list[dict] = (), progress: Progress | None = None) -> dict:
+    """Base -> eval -> LoRA fit -> eval -> save to `out`; returns the meta.json written beside it."""
+    cfg = cfg or TrainConfig()
+    eval_records = list(eval_records)
+    started = time.perf_counter()
+    model, tokenizer = load_for_training(base_path, cfg)
+    base_loss = eval_loss(model, tokenizer, eval_records, cfg.max_len) if eval_records else None
+    model = add_lora(model, cfg)
+    stats = fit(model, tokenizer, records, cfg, progress)
+    round_adapter_to_bf16(model)
+    adapter_loss = eval_loss(model, tokenizer, eval_records, cfg.max_len) if eval_records else None
+    meta = {
+        "kind": "memoloop-lora-adapter",
+        "base_model": read_base_id(base_path),
+        "dataset_sha256": records_sha256(records, eval_records),
+        "records": {"train": len(records), "eval": len(eval_records)},
+        "seed": cfg.seed,
+        "config": cfg.to_json(),
+        **stats,
+        "eval_loss": {"base": base_loss, "adapter": adapter_loss},
+        "wall_time_s": round(time.perf_counter() - started, 1),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+        "adapter_dtype": "bfloat16",
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "versions": {name: version(name) for name in ("torch", "transformers", "peft")},
+    }
+    save_adapter(model, Path(out), meta)
+    return meta
+
+
+def print_progress(step: int, total: int, loss: float, eta: float) -> None:
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    print(f"step {step}/{total} loss {loss:.4f} eta {eta / 60:.1f} min peak_rss {rss} MB",
+          file=sys.stderr, flush=True)
+
+
+def read_records(path: Path) -> tuple[list[dict], list[dict]]:
+    """(train, eval) from a JSON list or a {"train": [...], "eval": [...]} document."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise MemoloopError(f"records file '{path}' is not readable JSON ({exc})") from None
+    if isinstance(data, dict) and isinstance(data.get("train"), list):
+        return data["train"], list(data.get("eval") or [])
+    if isinstance(data, list):
+        return data, []
+    raise MemoloopError(f"records file '{path}' must hold a JSON list of Alpaca records "
+                        'or {"train": [...], "eval": [...]}')
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m retrain.trainer", description=__doc__.split("\n")[0])
+    parser.add_argument("--records", type=Path, required=True,
+                        help='JSON list of Alpaca records, or {"train": [...], "eval": [...]}')
+    parser.add_argument("--out", type=Path, required=True, help="adapter folder to write (replaced atomically)")
+    parser.add_argument("--eval", type=Path, help="JSON list of held-out records for the eval losses")
+    parser.add_argument("--base", type=Path, help="local Gemma folder (default: the converted default model)")
+    parser.add_argument("--home", type=Path, help="data home for the default model (default: $MEMOLOOP_HOME)")
+    length = parser.add_mutually_exclusive_group()
+    length.add_argument("--steps", type=int, help="optimizer steps of grad-accum samples (overrides --epochs)")
+    length.add_argument("--epochs", type=float, help=f"passes over the records (default {TrainConfig.epochs})")
+    parser.add_argument("--mode", choices=MODES, default="lora", help="lora (bf16/fp32 base) or qlora (NF4)")
+    parser.add_argument("--lr", type=float, default=TrainConfig.learning_rate, help="peak learning rate")
+    parser.add_argument("--rank", type=int, default=TrainConfig.r, help="LoRA rank r (alpha = 2r)")
+    parser.add_argument("--max-len", type=int, default=TrainConfig.max_len, help="skip longer records (tokens)")
+    parser.add_argument("--seed", type=int, default=TrainConfig.seed, help="seed for LoRA init and order")
+    parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    args = parser.parse_args(argv)
+    try:
+        train_records, eval_records = read_records(args.records)
+        if args.eval:
+            eval_records = read_records(args.eval)[0]
+        cfg = TrainConfig(mode=args.mode, r=args.rank, alpha=2 * args.rank, learning_rate=args.lr,
+                          epochs=args.epochs or TrainConfig.epochs, max_steps=args.steps,
+                          max_len=args.max_len, seed=args.seed, device=args.device)
+        base = args.base or _default_base(args.home)
+        meta = train(train_records, args.out, base, cfg, eval_records, print_progress)
+    except MemoloopError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(meta, indent=2))
+    return 0
+
+
+def _default_base(home: Path | None) -> Path:
+    from memory.home import Home
+
+    def say(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    return prepare_default_model(Home.open(home).models_dir, progress=say)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
