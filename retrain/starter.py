@@ -1,0 +1,153 @@
+"""Train the starter adapter that ships with memoloop (agent/starter_adapter/).
+
+Run it (about 15-20 minutes on 2 CPU cores; progress on stderr, a summary on stdout):
+    nohup .venv/bin/python -m retrain.starter > /tmp/starter.log 2>&1 &
+    .venv/bin/python -m retrain.starter --steps 20 --out /tmp/starter-try   # a quick look
+
+It trains on agent/packs/cat_care/starter.json minus a held-out tenth (chosen by record hash, so
+the split is stable when records are added), then checks behaviour on the held-out records:
+does the model stop by itself, copy only dates that are in its input, and say "no record" when
+the reference answer does.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from agent.convert import prepare_default_model, publish_dir, temp_dir_for
+from agent.model import LoadedModel, Usage, generate, load_model
+from agent.prompt import render_prompt
+from memory.errors import MemoloopError
+from retrain.config import TrainConfig
+from retrain.trainer import print_progress, train
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = REPO / "agent" / "packs" / "cat_care" / "starter.json"
+OUT = REPO / "agent" / "starter_adapter"
+MODELS = REPO / ".cache" / "models"  # git-ignored: model weights never go into the tree
+WORK = REPO / ".cache" / "starter-run"
+HELD_OUT_EVERY = 10
+DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+NO_RECORD = re.compile(r"\bno record", re.IGNORECASE)
+
+
+def record_hash(record: dict) -> str:
+    text = json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def split(records: list[dict]) -> tuple[list[dict], list[dict]]:
+    """(train, held_out): a record is held out when its hash is 0 modulo HELD_OUT_EVERY."""
+    held = [int(record_hash(r), 16) % HELD_OUT_EVERY == 0 for r in records]
+    return [r for r, h in zip(records, held) if not h], [r for r, h in zip(records, held) if h]
+
+
+def judge(record: dict, answer: str, stopped: bool) -> dict:
+    """One answer's behaviour, against its input and reference output."""
+    said = set(DATE.findall(answer))
+    expected_dates = set(DATE.findall(record["output"]))
+    return {"stopped": stopped,
+            "invented_date": bool(said - set(DATE.findall(record["input"]))),
+            "all_dates_copied": expected_dates <= said,
+            "expects_no_record": bool(NO_RECORD.search(record["output"])),
+            "said_no_record": bool(NO_RECORD.search(answer))}
+
+
+def behaviour(loaded: LoadedModel, records: list[dict], max_new_tokens: int = 160) -> dict:
+    """Counts over greedy answers to the records, plus the generation speed."""
+    verdicts, tokens, started = [], 0, time.perf_counter()
+    for record in records:
+        usage = Usage()
+        answer = "".join(generate(loaded, render_prompt(record["instruction"], record["input"]),
+                                  max_new_tokens, usage))
+        verdicts.append(judge(record, answer, usage.stopped))
+        tokens += usage.completion_tokens
+    expects = [v for v in verdicts if v["expects_no_record"]]
+    others = [v for v in verdicts if not v["expects_no_record"]]
+    dated = [v for v, r in zip(verdicts, records) if DATE.search(r["output"])]
+    return {"answers": len(verdicts),
+            "stopped_by_itself": sum(v["stopped"] for v in verdicts),
+            "invented_a_date": sum(v["invented_date"] for v in verdicts),
+            "dated_answers": len(dated),
+            "all_dates_copied": sum(v["all_dates_copied"] for v in dated),
+            "no_record_expected": len(expects),
+            "said_no_record_when_expected": sum(v["said_no_record"] for v in expects),
+            "said_no_record_when_not_expected": sum(v["said_no_record"] for v in others),
+            "tokens_per_s": round(tokens / (time.perf_counter() - started), 1)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m retrain.starter", description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, default=DATA, help="starter records (JSON list of Alpaca records)")
+    parser.add_argument("--out", type=Path, default=OUT, help="adapter folder to write (replaced atomically)")
+    parser.add_argument("--base", type=Path, help="local Gemma folder (default: converted into .cache/models)")
+    parser.add_argument("--steps", type=int, default=120, help="optimizer steps of 8 samples (~7 s each)")
+    parser.add_argument("--seed", type=int, default=0, help="seed for the LoRA init and sample order")
+    parser.add_argument("--max-len", type=int, default=512, help="skip longer records (tokens); 512 keeps all")
+    parser.add_argument("--base-answers", type=int, default=12,
+                        help="held-out records the untuned base answers too, for comparison")
+    args = parser.parse_args(argv)
+    try:
+        summary = run(args)
+    except MemoloopError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+def run(args: argparse.Namespace) -> dict:
+    def say(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    try:
+        data_bytes = args.data.read_bytes()
+        records = json.loads(data_bytes)
+    except (OSError, ValueError) as exc:
+        raise MemoloopError(f"starter data '{args.data}' is not readable JSON ({exc})") from None
+    base = args.base or prepare_default_model(MODELS, progress=say)
+    train_records, held_out = split(records)
+    say(f"{len(train_records)} training records, {len(held_out)} held out")
+    cfg = TrainConfig(max_steps=args.steps, max_len=args.max_len, seed=args.seed)
+    work = WORK / "adapter"
+    meta = train(train_records, work, base, cfg, held_out, print_progress)
+    say(f"held-out answer loss {meta['eval_loss']['base']:.3f} -> {meta['eval_loss']['adapter']:.3f}; "
+        "checking behaviour")
+    loaded = load_model(base, work, device=cfg.device)
+    tuned = behaviour(loaded, held_out)
+    with loaded.model.disable_adapter():
+        untuned = behaviour(loaded, held_out[:args.base_answers])
+    meta.update({
+        "version": "starter",
+        "dataset_file": str(args.data.relative_to(REPO) if args.data.is_relative_to(REPO) else args.data),
+        "dataset_file_sha256": hashlib.sha256(data_bytes).hexdigest(),
+        "split": {"held_out": f"sha256(record) % {HELD_OUT_EVERY} == 0",
+                  "train": len(train_records), "held_out_records": len(held_out)},
+        "behaviour": {"adapter": tuned, "base": untuned},
+    })
+    _publish(work, args.out, meta)
+    say(f"starter adapter written to {args.out}")
+    return {"out": str(args.out), "eval_loss": meta["eval_loss"], "behaviour": meta["behaviour"],
+            "sec_per_step": meta["sec_per_step"], "wall_time_s": meta["wall_time_s"]}
+
+
+def _publish(work: Path, out: Path, meta: dict) -> None:
+    """Copy the adapter files (not the run's scratch) into `out`, atomically."""
+    tmp = temp_dir_for(out)
+    try:
+        for name in ("adapter_model.safetensors", "adapter_config.json"):
+            shutil.copy2(work / name, tmp / name)
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+        publish_dir(tmp, out)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
