@@ -11,6 +11,9 @@ def offline_environment() -> None:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # Spinning OpenMP threads starve each other on 2 shared cores (generation fell to 1-3 tok/s);
+    # this only takes effect if set before torch loads, so processes call this first.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     for name in ("bitsandbytes", "transformers", "sentence_transformers", "chromadb", "peft"):
         logging.getLogger(name).setLevel(logging.ERROR)
     try:

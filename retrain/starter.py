@@ -1,6 +1,7 @@
 """Train the starter adapter that ships with memoloop (agent/starter_adapter/).
 
-Run it (about 15-20 minutes on 2 CPU cores; progress on stderr, a summary on stdout):
+Run it (120 steps of 8-10 CPU-seconds each: ~10 min on 2 idle cores by that count; 31 min
+measured while the cores were shared with other jobs; progress on stderr, a summary on stdout):
     nohup .venv/bin/python -m retrain.starter > /tmp/starter.log 2>&1 &
     .venv/bin/python -m retrain.starter --steps 20 --out /tmp/starter-try   # a quick look
 
@@ -87,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DATA, help="starter records (JSON list of Alpaca records)")
     parser.add_argument("--out", type=Path, default=OUT, help="adapter folder to write (replaced atomically)")
     parser.add_argument("--base", type=Path, help="local Gemma folder (default: converted into .cache/models)")
-    parser.add_argument("--steps", type=int, default=120, help="optimizer steps of 8 samples (~7 s each)")
+    parser.add_argument("--steps", type=int, default=120, help="optimizer steps of 8 samples (8-10 CPU-seconds each)")
     parser.add_argument("--seed", type=int, default=0, help="seed for the LoRA init and sample order")
     parser.add_argument("--max-len", type=int, default=512, help="skip longer records (tokens); 512 keeps all")
     parser.add_argument("--base-answers", type=int, default=12,

@@ -199,6 +199,8 @@ def save_adapter(model, out: Path, meta: dict) -> None:
     tmp = temp_dir_for(Path(out))
     trainable = [p for p in model.parameters() if p.requires_grad]
     dtypes = [p.dtype for p in trainable]
+    for config in model.peft_config.values():  # an id, not this machine's absolute path
+        config.base_model_name_or_path = meta.get("base_model") or Path(config.base_model_name_or_path).name
     try:
         for p in trainable:
             p.data = p.data.to(torch.bfloat16)
