@@ -2,40 +2,40 @@
 
 Hybrid: MiniLM vector similarity (Chroma) fused with FTS5 keyword evidence (porter stemming),
 scoped to the subject asked about plus household notes, filtered by the question's time words,
-ordered newest-first when it asks for "the latest". Every hit carries an absolute relevance
-score in [0, 1]; below `RELEVANT` a hit is kept for ranking but does not count as a record.
+ordered newest-first when it asks for "the latest". A note is read with its neighbours (the notes
+written just before and after it, the same day): a reply like "Yes, last year!" is found through
+the question it answers. Every hit carries an absolute relevance score in [0, 1]; below
+`RELEVANT` a hit is kept for ranking but does not count as a record.
 """
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 
+import numpy as np
 from sqlalchemy import bindparam, text
 from sqlmodel import select
 
-from memory import timewords
-from memory.dates import iso, now as utcnow
+from memory import keywords, timewords
+from memory.dates import as_utc, iso, now as utcnow
 from memory.errors import MemoloopError
 from memory.index import HOUSEHOLD
-from memory.models import Observation, Subject
+from memory.keywords import STOPWORDS, Concept, concepts, terms  # noqa: F401  (public names)
+from memory.models import Subject
 from memory.store import Memory
 
 MAX_QUESTION_CHARS = 1000
 RELEVANT = 0.42  # calibrated on the cat journal in tests/data (bench/recall_cat.py)
-W_VECTOR, W_KEYWORD = 0.6, 0.4
+W_VECTOR, W_KEYWORD = 0.65, 0.35
 CANDIDATES = 50
-
-STOPWORDS = frozenset("""
-a about above after again all am an and any anything are as at be been before being below between
-both but by can could did do does doing done during each else ever few for from had has have having
-he her here hers herself him himself his how i if in into is it its itself just like many me more
-most much my myself no nor not now of off on once only or other our ours out over own same she
-should so some something than that the their them then there these they this those through to too
-under until up very was we were what when where which while who whom why will with would you your
-yours yourself again also been happened happen happening get got getting any anyone tell know
-""".split())
+OVERSAMPLE = 4  # unfiltered nearest notes fetched per candidate wanted, before scope and time filters
+FEW = 500  # a scope or window with at most this many notes is searched exactly, note by note
+WIDE = 50  # the second, wider unfiltered query
+NEIGHBOUR = 0.3  # weight of each neighbour's embedding in a note's context vector
+NEIGHBOUR_HOURS = 6  # notes further apart than this are not read together
+NEIGHBOUR_KEYWORD = 0.5  # a note gets this share of a neighbour's keyword coverage
+HOUSEHOLD_FACTOR = 0.85  # a question about one pet prefers that pet's notes to the household's
 
 
 @dataclass
@@ -48,6 +48,8 @@ class Hit:
     text: str
     score: float
     relevant: bool = False
+    vector: float = 0.0  # the two pieces of evidence `score` fuses, kept for benches and tuning
+    keyword: float = 0.0
 
     def to_json(self) -> dict:
         return {"id": self.id, "subject": self.subject, "at": iso(self.at), "kind": self.kind,
@@ -95,11 +97,26 @@ def recall(mem: Memory, question: str, *, subject: str | None = None, k: int = 5
     names = [s.name for s in subjects.values()]
     query = _strip_names(tf.rest, names) or tf.rest
     hits = _search(mem, query, scope, tf, subjects, max(k, CANDIDATES), vocabulary)
+    scope_names = None if scope is None else [subjects[i].name for i in scope if i != HOUSEHOLD]
+    return Recall(question, rank(hits, tf, threshold, k), scope_names, tf)
+
+
+def fuse(vector: float, keyword: float, *, household: bool = False, weights=None) -> float:
+    """The absolute relevance score: cosine of the note in context plus keyword coverage.
+
+    `household`: a household note answering a question about a pet (it weighs HOUSEHOLD_FACTOR).
+    """
+    w_vector, w_keyword = weights or (W_VECTOR, W_KEYWORD)
+    score = w_vector * max(vector, 0.0) + w_keyword * keyword
+    return score * HOUSEHOLD_FACTOR if household else score
+
+
+def rank(hits: list[Hit], tf: timewords.TimeFilter, threshold: float, k: int) -> list[Hit]:
+    """Mark the relevant hits, put them first (newest first for "the latest"), keep `k`."""
     for h in hits:
         h.relevant = h.score >= threshold
     hits.sort(key=lambda h: (h.relevant, _order_key(h, tf)), reverse=True)
-    scope_names = None if scope is None else [subjects[i].name for i in scope if i != HOUSEHOLD]
-    return Recall(question, hits[:k], scope_names, tf)
+    return hits[:k]
 
 
 def _order_key(hit: Hit, tf: timewords.TimeFilter):
@@ -134,136 +151,146 @@ def _strip_names(question: str, names: list[str]) -> str:
 
 
 def _resolve_anchor(mem, tf, subject, now, vocabulary) -> None:
-    """'before the move': the move's date (the best note about it) bounds the window."""
+    """'before the move': the day of the move (the best note about it) bounds the window.
+
+    The whole day counts on both sides: notes written the same day may come before or after it.
+    """
     relation, phrase = tf.anchor
     found = recall(mem, phrase, subject=subject, k=1, now=now, vocabulary=vocabulary)
     if not found.relevant:
         return
-    when = found.relevant[0].at
+    start, end = timewords.day_bounds(found.relevant[0].at)
     if relation == "before":
-        tf.end = when
+        tf.end = end
     else:
-        tf.start = when
-
-
-def terms(question: str) -> list[str]:
-    words = re.findall(r"[a-z0-9]+", question.lower())
-    return list(dict.fromkeys(w for w in words if w not in STOPWORDS and len(w) > 1))
-
-
-@dataclass(frozen=True)
-class Concept:
-    """One thing the question asks about: any of `words` in a note, or a note of `kind`."""
-
-    words: tuple[str, ...]
-    kind: str | None = None
-    prefix: bool = False  # vocabulary words are stems: "vaccin" matches "vaccination"
-
-    @property
-    def fts(self) -> str:
-        star = "*" if self.prefix else ""
-        return " OR ".join('"' + w.replace('"', "") + '"' + star for w in self.words)
-
-
-def concepts(question: str, vocabulary: dict[str, list[str]] | None) -> list[Concept]:
-    """The question's concepts: vocabulary groups it mentions (e.g. 'threw up' -> vomit), then words.
-
-    A group's key that is also a kind (vaccine, vet_visit...) lets notes of that kind match.
-    """
-    rest, found = question.lower(), []
-    for key, words in (vocabulary or {}).items():
-        words = tuple(w.strip().lower() for w in words if w.strip())
-        if not words:
-            continue
-        pattern = r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\w*"
-        if re.search(pattern, rest):
-            found.append(Concept(words, key, prefix=True))
-            rest = re.sub(pattern, " ", rest)
-    return found + [Concept((w,)) for w in terms(rest)]
+        tf.start = start
 
 
 def _search(mem, query, scope, tf, subjects, n, vocabulary) -> list[Hit]:
     vector = mem.index.embed([query])[0]
-    sims = mem.index.query(vector, n, scope, _ts(tf.start), _ts(tf.end))
-    asked = concepts(query, vocabulary)
     with mem.engine.connect() as conn:
-        keyword_ids = _keyword_candidates(conn, asked, scope, tf, n)
-        missing = [i for i in keyword_ids if i not in sims]
-        sims.update(mem.index.similarities(vector, missing))
-        rows = _observations(mem, list(sims))
-        coverage = _coverage(conn, asked, rows)
+        asked = keywords.weigh(conn, concepts(query, vocabulary))
+        ids = _vector_candidates(mem, conn, vector, n, scope, tf)
+        ids = _unique(ids + keywords.candidates(conn, asked, scope, tf.start, tf.end, n))
+        near = _neighbours(conn, ids)
+        ids = _unique(ids + _in_scope(conn, _flat(near.values()), scope, tf))
+        near.update(_neighbours(conn, [i for i in ids if i not in near]))
+        rows = _rows(conn, _unique(ids + _flat(near.values())))
+        coverage = keywords.coverage(conn, asked, {i: (r.kind, r.text) for i, r in rows.items()})
+    stored = mem.index.vectors(_by_subject((i, r.subject_id) for i, r in rows.items()))
     hits = []
-    for oid, cos in sims.items():
-        row = rows.get(oid)
-        if row is None or not row.live:
-            continue  # the index lags SQL by at most one repair; SQL decides
-        score = W_VECTOR * max(cos, 0.0) + W_KEYWORD * coverage.get(oid, 0.0)
+    for oid in ids:
+        if oid not in rows or oid not in stored:
+            continue  # deleted, or not indexed yet: SQL decides, the next repair catches up
+        row, around = rows[oid], [j for j in near.get(oid, []) if j in stored]
+        cos = _cosine_in_context(vector, stored[oid], [stored[j] for j in around])
+        kw = max([coverage.get(oid, 0.0)] + [NEIGHBOUR_KEYWORD * coverage.get(j, 0.0) for j in around])
+        score = fuse(cos, kw, household=scope is not None and row.subject_id is None)
         name = subjects[row.subject_id].name if row.subject_id in subjects else "household"
-        hits.append(Hit(oid, name, row.subject_id, row.happened_at, row.kind, row.text, score))
+        hits.append(Hit(oid, name, row.subject_id, row.happened_at, row.kind, row.text,
+                        score, vector=cos, keyword=kw))
     return hits
+
+
+def _vector_candidates(mem, conn, vector, n, scope, tf) -> list[int]:
+    """The `n` nearest notes in scope and in the time window, nearest first.
+
+    The scope picks the subjects' collections. Chroma's metadata filter is slow (200 ms at 100k
+    notes), so a time window filters the nearest OVERSAMPLE x n in SQL; a window that keeps too
+    few of them is searched note by note when it is small (FEW notes), else more widely, and only
+    as a last resort through Chroma's filter.
+    """
+    nearest = list(mem.index.query(vector, OVERSAMPLE * n, scope))
+    if tf.start is None and tf.end is None:
+        return nearest[:n]
+    found = _keep_in_scope(conn, nearest, scope, tf)
+    if len(found) >= n or len(nearest) < OVERSAMPLE * n:
+        return found[:n]
+    where, params = keywords.filters(scope, tf.start, tf.end)
+    params["cap"] = FEW + 1
+    allowed = keywords._run(conn, f"SELECT o.id, o.subject_id FROM observation o WHERE {where} LIMIT :cap", params)
+    if len(allowed) <= FEW:
+        stored = mem.index.vectors(_by_subject(allowed))
+        return sorted(stored, key=lambda i: -float(stored[i] @ vector))[:n]
+    found = _keep_in_scope(conn, list(mem.index.query(vector, WIDE * n, scope)), scope, tf)
+    if len(found) >= n // 2:
+        return found[:n]
+    return list(mem.index.query(vector, n, scope, _ts(tf.start), _ts(tf.end)))
+
+
+def _keep_in_scope(conn, ids: list[int], scope, tf) -> list[int]:
+    kept = set(_in_scope(conn, ids, scope, tf))
+    return [i for i in ids if i in kept]
+
+
+def _by_subject(pairs) -> dict[int, list[int]]:
+    """(note id, subject id) pairs -> ids by subject (0 = household), the way the index keeps them."""
+    groups: dict[int, list[int]] = {}
+    for oid, subject_id in pairs:
+        groups.setdefault(subject_id or HOUSEHOLD, []).append(oid)
+    return groups
+
+
+def _unique(ids: list[int]) -> list[int]:
+    return list(dict.fromkeys(ids))
+
+
+def _flat(groups) -> list[int]:
+    return [i for group in groups for i in group]
+
+
+def _cosine_in_context(query: np.ndarray, own: np.ndarray, around: list[np.ndarray]) -> float:
+    """Cosine between the question and the note's embedding plus NEIGHBOUR x its neighbours'."""
+    v = own + NEIGHBOUR * sum(around, np.zeros_like(own))
+    return float(v @ query / (np.linalg.norm(v) or 1.0))
 
 
 def _ts(value: datetime | None) -> int | None:
     return None if value is None else int(value.timestamp())
 
 
-def _sql_time(value: datetime) -> str:
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
-def _keyword_candidates(conn, asked: list[Concept], scope, tf, n) -> list[int]:
-    """Notes that share a word with the question, or whose kind it asks about (best BM25 first)."""
-    if not asked:
-        return []
-    where = ["o.deleted_at IS NULL AND o.superseded_by_id IS NULL"]
-    params: dict = {"n": n}
-    if scope is not None:
-        where.append("(o.subject_id IN :scope OR o.subject_id IS NULL)")
-        params["scope"] = [i for i in scope if i != HOUSEHOLD] or [-1]
-    if tf.start:
-        where.append("o.happened_at >= :start")
-        params["start"] = _sql_time(tf.start)
-    if tf.end:
-        where.append("o.happened_at < :end")
-        params["end"] = _sql_time(tf.end)
-    filters = " AND ".join(where)
-    queries = [f"SELECT o.id FROM observation_fts JOIN observation o ON o.id = observation_fts.rowid "
-               f"WHERE observation_fts MATCH :q AND {filters} ORDER BY bm25(observation_fts) LIMIT :n"]
-    params["q"] = " OR ".join(c.fts for c in asked)
-    kinds = [c.kind for c in asked if c.kind]
-    if kinds:
-        queries.append(f"SELECT o.id FROM observation o WHERE o.kind IN :kinds AND {filters} "
-                       f"ORDER BY o.happened_at DESC LIMIT :n")
-        params["kinds"] = kinds
-    ids: list[int] = []
-    for sql in queries:
-        stmt = text(sql)
-        for name in ("scope", "kinds"):
-            if name in params and f":{name}" in sql:
-                stmt = stmt.bindparams(bindparam(name, expanding=True))
-        ids += [r[0] for r in conn.execute(stmt, {k: v for k, v in params.items() if f":{k}" in sql})]
-    return list(dict.fromkeys(ids))
-
-
-def _coverage(conn, asked: list[Concept], rows: dict[int, Observation]) -> dict[int, float]:
-    """IDF-weighted share of the question's concepts a note contains (words stemmed by FTS5)."""
-    ids = list(rows)
-    if not asked or not ids:
+def _neighbours(conn, ids: list[int]) -> dict[int, list[int]]:
+    """Each note's live neighbours: the notes just before and after it, within NEIGHBOUR_HOURS."""
+    if not ids:
         return {}
-    total = conn.execute(text("SELECT count(*) FROM observation")).scalar_one() or 1
-    weights, matched = [], []
-    in_ids = text("SELECT rowid FROM observation_fts WHERE observation_fts MATCH :q AND rowid IN :ids")
-    in_ids = in_ids.bindparams(bindparam("ids", expanding=True))
-    for c in asked:
-        df = conn.execute(text("SELECT count(*) FROM observation_fts WHERE observation_fts MATCH :q"),
-                          {"q": c.fts}).scalar_one()
-        weights.append(math.log(1 + (total - df + 0.5) / (df + 0.5)))
-        hit = {r[0] for r in conn.execute(in_ids, {"q": c.fts, "ids": ids})}
-        matched.append(hit | {i for i, row in rows.items() if c.kind and row.kind == c.kind})
-    norm = sum(weights) or 1.0
-    return {i: sum(w for w, m in zip(weights, matched) if i in m) / norm for i in ids}
+    live = keywords.LIVE
+    sql = text(f"""
+        SELECT c.id,
+          (SELECT o.id FROM observation o WHERE {live}
+             AND o.happened_at BETWEEN datetime(c.happened_at, '-{NEIGHBOUR_HOURS} hours') AND c.happened_at
+             AND (o.happened_at < c.happened_at OR (o.happened_at = c.happened_at AND o.id < c.id))
+           ORDER BY o.happened_at DESC, o.id DESC LIMIT 1),
+          (SELECT o.id FROM observation o WHERE {live}
+             AND o.happened_at BETWEEN c.happened_at AND datetime(c.happened_at, '+{NEIGHBOUR_HOURS} hours')
+             AND (o.happened_at > c.happened_at OR (o.happened_at = c.happened_at AND o.id > c.id))
+           ORDER BY o.happened_at, o.id LIMIT 1)
+        FROM observation c WHERE c.id IN :ids""").bindparams(bindparam("ids", expanding=True))
+    return {r[0]: [j for j in r[1:] if j is not None] for r in conn.execute(sql, {"ids": ids})}
 
 
-def _observations(mem, ids) -> dict[int, Observation]:
-    with mem.session() as s:
-        return {o.id: o for o in s.exec(select(Observation).where(Observation.id.in_(ids)))} if ids else {}
+def _in_scope(conn, ids: list[int], scope, tf) -> list[int]:
+    """The ids among `ids` that are live, in scope and in the time window."""
+    if not ids:
+        return []
+    where, params = keywords.filters(scope, tf.start, tf.end)
+    params["ids"] = ids
+    return [r[0] for r in keywords._run(conn, f"SELECT o.id FROM observation o WHERE o.id IN :ids AND {where}",
+                                        params)]
+
+
+def _rows(conn, ids: list[int]) -> dict:
+    """id -> (subject_id, happened_at, kind, text) of the live notes among `ids`."""
+    if not ids:
+        return {}
+    sql = text(f"SELECT o.id, o.subject_id, o.happened_at, o.kind, o.text FROM observation o "
+               f"WHERE o.id IN :ids AND {keywords.LIVE}").bindparams(bindparam("ids", expanding=True))
+    return {r.id: _Row(r.subject_id, as_utc(datetime.fromisoformat(r.happened_at)), r.kind, r.text)
+            for r in conn.execute(sql, {"ids": ids})}
+
+
+@dataclass
+class _Row:
+    subject_id: int | None
+    happened_at: datetime
+    kind: str
+    text: str

@@ -1,7 +1,7 @@
 """Time words in a question -> a window, an order ("the latest"), or an anchor event.
 
 "last week", "yesterday", "in October 2024", "in 2024", "3 months ago", "in the past 10 days",
-"since March", "on 2024-02-13", "last time" / "latest" / "most recent", "first time",
+"since March", "on 2024-02-13", "last time" / "latest" / "most recent" / "lately", "first time",
 "before the move" / "after the vet visit" (the anchor's date comes from recall itself).
 """
 from __future__ import annotations
@@ -20,6 +20,7 @@ UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
 NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
                 "seven": 7, "eight": 8, "nine": 9, "ten": 10, "couple of": 2, "few": 3}
 NUM = r"(\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|couple of|few)"
+HISTORY = re.compile(r"\b(?:before|again|ever|previously|in the past|other times?|used to)\b", re.I)
 
 
 @dataclass
@@ -41,6 +42,12 @@ def _month_range(year: int, month: int) -> tuple[datetime, datetime]:
     return _day_start(date(year, month, 1)), _day_start(date(year, month, last) + timedelta(days=1))
 
 
+def day_bounds(moment: datetime) -> tuple[datetime, datetime]:
+    """The local calendar day `moment` falls on, as [start, end)."""
+    start = _day_start(moment.astimezone(local_tz()).date())
+    return start, start + timedelta(days=1)
+
+
 def _num(word: str) -> int:
     return int(word) if word.isdigit() else NUMBER_WORDS[word]
 
@@ -50,7 +57,9 @@ def parse(question: str, now: datetime) -> TimeFilter:
     tf = TimeFilter(rest=question)
     today = now.astimezone(local_tz()).date()
 
-    def take(pattern: str, handler) -> None:
+    def take(pattern: str, handler, sets_window: bool = False) -> None:
+        if sets_window and (tf.start or tf.end):
+            return  # the first, most specific window wins: "the last week of October 2023"
         m = re.search(pattern, tf.rest, flags=re.I)
         if m and handler(m) is not False:
             tf.spans.append(m.group(0))
@@ -61,6 +70,14 @@ def parse(question: str, now: datetime) -> TimeFilter:
 
     def iso_day(m):
         d = date.fromisoformat(m.group(1))
+        window(_day_start(d), _day_start(d) + timedelta(days=1))
+
+    def day_month_year(m):
+        day, month = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+        try:
+            d = date(int(m.group(5)), MONTHS[month.lower()], int(day))
+        except ValueError:
+            return False
         window(_day_start(d), _day_start(d) + timedelta(days=1))
 
     def month_year(m):
@@ -89,6 +106,8 @@ def parse(question: str, now: datetime) -> TimeFilter:
         window(now - timedelta(days=span + slack), now - timedelta(days=max(0, span - slack)))
 
     def relative_day(m):
+        if HISTORY.search(question):
+            return None  # "Mochi threw up today, has she before?": today is the new event, not the window
         word = m.group(1).lower()
         d = today - timedelta(days={"today": 0, "tonight": 0, "this morning": 0, "yesterday": 1}[word])
         window(_day_start(d), _day_start(d) + timedelta(days=1))
@@ -117,18 +136,23 @@ def parse(question: str, now: datetime) -> TimeFilter:
             tf.order = kind
         return set_order
 
-    take(r"\b(?:on\s+)?(\d{4}-\d{2}-\d{2})\b", iso_day)
-    take(rf"\bsince\s+({MONTH_RE})\b(?:\s+(\d{{4}}))?", since_month)
-    take(rf"\b(?:in\s+)?({MONTH_RE})\.?,?\s+(\d{{4}})\b", month_year)
-    take(rf"\bin\s+({MONTH_RE})\b", bare_month)
-    take(r"\b(?:in|during)\s+((?:19|20)\d{2})\b", year_only)
-    take(rf"\b(?:in|over|during)\s+the\s+(?:last|past)\s+{NUM}\s+(day|week|month|year)s?\b", rolling)
+    ordinal = r"(?:st|nd|rd|th)?"
+    take(r"\b(?:on\s+)?(\d{4}-\d{2}-\d{2})\b", iso_day, True)
+    take(rf"\b(?:on\s+)?(?:(\d{{1,2}}){ordinal}\s+(?:of\s+)?({MONTH_RE})|({MONTH_RE})\.?\s+(\d{{1,2}}){ordinal})"
+         rf",?\s+(\d{{4}})\b", day_month_year, True)
+    take(rf"\bsince\s+({MONTH_RE})\b(?:\s+(\d{{4}}))?", since_month, True)
+    take(rf"\b(?:(?:in|during)\s+)?(?:the\s+(?:first|last|final|second|third|fourth)\s+"
+         rf"(?:(?:two|few|couple of)\s+)?(?:week|day)s?\s+of\s+)?({MONTH_RE})\.?,?\s+(\d{{4}})\b", month_year, True)
+    take(rf"\bin\s+({MONTH_RE})\b", bare_month, True)
+    take(r"\b(?:in|during)\s+((?:19|20)\d{2})\b", year_only, True)
+    take(rf"\b(?:in|over|during)\s+the\s+(?:last|past)\s+{NUM}\s+(day|week|month|year)s?\b", rolling, True)
     take(r"\b(?:in|over|during)\s+the\s+(?:last|past)\s+(day|week|month|year)\b",
-         lambda m: window(now - timedelta(days=UNIT_DAYS[m.group(1).lower()]), now))
-    take(rf"\b{NUM}\s+(day|week|month|year)s?\s+ago\b", ago)
-    take(r"\b(today|tonight|this morning|yesterday)\b", relative_day)
-    take(r"\b(last|this)\s+(week|month|year)\b", last_unit)
+         lambda m: window(now - timedelta(days=UNIT_DAYS[m.group(1).lower()]), now), True)
+    take(rf"\b{NUM}\s+(day|week|month|year)s?\s+ago\b", ago, True)
+    take(r"\b(today|tonight|this morning|yesterday)\b", relative_day, True)
+    take(r"\b(last|this)\s+(week|month|year)\b", last_unit, True)
     take(r"\b(before|after|since)\s+((?:the|her|his|their|our|my)\s+[\w\s-]{2,30}?)(?=[?.,!;]|$)", anchor)
-    take(r"\b(?:the\s+)?(?:last time|latest|most recent(?:ly)?|last)\b", order("latest"))
+    take(r"\b(?:the\s+)?(?:last time|latest|most recent(?:ly)?|last|lately|recently|currently|these days|now)\b",
+         order("latest"))
     take(r"\b(?:the\s+)?(?:first time|earliest|first)\b", order("earliest"))
     return tf

@@ -1,0 +1,156 @@
+"""Recall latency at 1k, 10k and 100k notes next to raw Chroma, and bulk import next to raw encode.
+
+One data home grows by bulk imports (memory.transfer.import_file of a JSONL) of synthetic
+cat-journal notes: 1k, then +9k, then +90k. At each size the same questions are asked, each
+one timed through `memory.recall.recall` and through a raw Chroma query (`query_texts`, so
+Chroma embeds the question too) on the same collection, interleaved so both see the same
+machine load. The +9k import is timed next to `encode` of the same texts.
+
+    .venv/bin/python -m bench.recall_scale                    # 1k, 10k, 100k (~15-25 min)
+    .venv/bin/python -m bench.recall_scale --sizes 1000 10000 # quicker
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from bench.common import percentile, table, temp_memory, write_jsonl
+
+CATS = ("Mochi", "Luna", "Oscar")
+EVENTS = (
+    "{c} vomited {what} {when}", "{c} threw up a hairball {where}", "{c} sneezed {n} times, {eye}",
+    "{c} weighs {kg} kg", "{c} ate {amount} of her {food}", "{c} skipped {meal}",
+    "{c} peed outside the litter box {where}", "{c} strained in the litter box, {stool}",
+    "{c} got the {vaccine} booster at the clinic", "Vet: {c} has {diagnosis}, start {drug}",
+    "Gave {c} {drug} {dose}", "{c} hid under the bed {when}, {mood}", "{c} scratched the {thing}",
+    "{c} was limping on the {leg} leg", "Trimmed {c}'s nails, {mood}", "{c} drank a lot of water {when}",
+    "Switched the litter to {litter}", "New {thing} for the living room", "Cat sitter came {when}",
+)
+FILL = {
+    "what": ["kibble", "yellow foam", "grass", "her dinner", "bile", "undigested food"],
+    "when": ["this morning", "after breakfast", "at night", "before dinner", "twice today", "after the vet"],
+    "where": ["on the rug", "by the stairs", "on the bathmat", "in the hallway", "on the bed"],
+    "n": ["two", "three", "a few", "many"], "eye": ["clear discharge", "watery eyes", "no discharge"],
+    "kg": ["3.6", "3.9", "4.2", "4.4", "5.1", "5.8"], "amount": ["half", "all", "a quarter", "most"],
+    "food": ["wet food", "renal diet", "kibble", "tuna", "chicken"], "meal": ["breakfast", "dinner"],
+    "stool": ["small clumps", "no stool", "hard stool", "big clumps"],
+    "vaccine": ["FVRCP", "rabies", "FeLV"], "diagnosis": ["cystitis", "hyperthyroidism", "a cold", "gingivitis"],
+    "drug": ["methimazole", "L-lysine", "gabapentin", "lactulose", "meloxicam"],
+    "dose": ["2.5 mg", "once a day", "twice a day", "in her food"],
+    "mood": ["very anxious", "calm afterwards", "hissing", "purring"],
+    "thing": ["sofa", "cat tree", "door frame", "rug", "window perch"], "leg": ["left front", "right back"],
+    "litter": ["clumping clay", "tofu litter", "pellets", "silica crystals"],
+}
+QUESTIONS = (
+    "Has Mochi vomited before?", "When did Luna last see the vet?", "How much does Oscar weigh?",
+    "Was anyone sneezing in March 2025?", "What medication is Oscar on?", "Has Luna peed outside the box?",
+    "Did Mochi eat her breakfast yesterday?", "When was the last rabies booster?",
+    "Has Oscar been limping?", "What litter do we use?", "Is Luna anxious after the move?",
+    "Did Mochi have diarrhea?",
+)
+START = datetime(2015, 1, 1, 12, tzinfo=timezone.utc)
+TARGET_LATENCY, TARGET_IMPORT = 2.0, 0.85
+
+
+def notes(n: int, seed: int) -> list[dict]:
+    """`n` synthetic notes, each at its own time between 2015 and 2025."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        template = rng.choice(EVENTS)
+        cat = rng.choice(CATS)
+        fields = {k: rng.choice(v) for k, v in FILL.items()}
+        text = template.format(c=cat, **fields)
+        at = START + timedelta(minutes=rng.randrange(10 * 365 * 24 * 60))
+        subject = cat if "{c}" in template else None
+        out.append({"subject": subject, "at": at.isoformat(), "text": f"{text} (#{rng.randrange(10**6)})"})
+    return out
+
+
+def grow(mem, records: list[dict], folder: Path) -> float:
+    """Import `records` as one JSONL; seconds taken."""
+    from memory.transfer import import_file
+
+    path = write_jsonl(folder / "batch.jsonl", records)
+    t0 = time.perf_counter()
+    import_file(mem, path)
+    return time.perf_counter() - t0
+
+
+def raw_encode(mem, texts: list[str]) -> float:
+    t0 = time.perf_counter()
+    mem.index.embedder._model.encode(texts, normalize_embeddings=True)
+    return time.perf_counter() - t0
+
+
+def latencies(mem, now: datetime, rounds: int) -> tuple[list[float], list[float]]:
+    """(ours, raw Chroma) milliseconds per question, interleaved."""
+    from memory.recall import recall
+
+    ours, raw = [], []
+    for _ in range(rounds):
+        for q in QUESTIONS:
+            t0 = time.perf_counter()
+            mem.index.collection.query(query_texts=[q], n_results=5, include=["distances"])
+            t1 = time.perf_counter()
+            recall(mem, q, k=5, now=now)
+            t2 = time.perf_counter()
+            raw.append((t1 - t0) * 1000)
+            ours.append((t2 - t1) * 1000)
+    return ours, raw
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000], help="journal sizes")
+    p.add_argument("--rounds", type=int, default=5, help="times each of the 12 questions is asked per size")
+    args = p.parse_args(argv)
+    from memory import journal
+
+    sizes = sorted(args.sizes)
+    rows, imports, p95 = [], [], {}
+    with temp_memory() as mem, tempfile.TemporaryDirectory() as tmp:
+        for cat in CATS:
+            journal.add_subject(mem, cat)
+        mem.index.collection.query(query_texts=["warm up"], n_results=1)
+        have = 0
+        for size in sizes:
+            batch = notes(size - have, seed=size)
+            seconds = grow(mem, batch, Path(tmp))
+            encode = raw_encode(mem, [r["text"] for r in batch]) if len(batch) <= 20000 else None
+            imports.append([f"+{len(batch)}", len(batch) / seconds,
+                            len(batch) / encode if encode else "-", encode / seconds if encode else "-"])
+            have = size
+            ours, raw = latencies(mem, START + timedelta(days=3660), args.rounds)
+            p95[size] = (percentile(ours, 95), percentile(raw, 95))
+            rows.append([size, percentile(ours, 50), p95[size][0], percentile(raw, 50), p95[size][1],
+                         p95[size][0] / p95[size][1]])
+            print(f"{size}: done", flush=True)
+    print(table(["notes", "ours p50 ms", "ours p95 ms", "chroma p50 ms", "chroma p95 ms", "p95 ratio"], rows))
+    print(table(["import", "import notes/s", "encode notes/s", "import/encode"], imports))
+    print(verdict(sizes, p95, imports))
+    return 0
+
+
+def verdict(sizes, p95, imports) -> str:
+    big, small = sizes[-1], sizes[0]
+    ratio = p95[big][0] / p95[big][1]
+    growth = p95[big][0] / p95[small][0]
+    throughput = [r[3] for r in imports if r[3] != "-"]
+    parts = [f"p95 at {big}: {ratio:.2f}x raw Chroma (target <= {TARGET_LATENCY}x: "
+             f"{'met' if ratio <= TARGET_LATENCY else 'NOT met'})",
+             f"p95 growth {small}->{big}: {growth:.2f}x for {big / small:.0f}x the notes "
+             f"({'sub-linear' if growth < big / small else 'NOT sub-linear'})"]
+    if throughput:
+        t = min(throughput)
+        parts.append(f"import at {t:.2f}x raw encode (target >= {TARGET_IMPORT}: "
+                     f"{'met' if t >= TARGET_IMPORT else 'NOT met'})")
+    return "verdict: " + "; ".join(parts)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

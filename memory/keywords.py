@@ -1,0 +1,170 @@
+"""Keyword evidence for recall: the question's concepts, FTS5 candidates and IDF-weighted coverage.
+
+Words are matched by FTS5 with the porter stemmer ("sneezing" finds "sneezed"); a vocabulary
+(from the domain pack) groups the words people use for one thing ("threw up" = vomit).
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import bindparam, text
+
+from memory.index import HOUSEHOLD
+
+# Function words, and the fillers questions are made of ("tell", "taking", "happened"): a word
+# that is in no note weighs the most, so a filler left in would sink every note's coverage.
+STOPWORDS = frozenset("""
+a about above after again all also am an and any anyone anything are as at be been before being
+below between both but by can could did do does doing done during each else ever few for from get
+gets getting got had has have having he her here hers herself him himself his how i if in into is
+it its itself just like many me more most much my myself no nor not now of off on once only or
+other our ours out over own same she should so some something than that the their them then there
+these they this those through to too under until up very was we were what when where which while
+who whom why will with would you your yours yourself happen happened happening happens tell know
+take takes taking took use uses using used going goes went come came make made thing things kind
+sort way really still lately recently currently usually often ever since anymore say says said
+problem problems issue issues trouble wrong see seen saw
+""".split())
+# A note whose kind is all it shares with a concept gets partial credit: "stressed" asks about
+# behaviour, but not every behaviour note (a cat playing fetch) is about stress.
+KIND = 0.5
+BROAD, MIN_BROAD = 0.05, 1000  # a word in more notes than this is too common to search by
+LIVE = "o.deleted_at IS NULL AND o.superseded_by_id IS NULL"
+
+
+@dataclass(frozen=True)
+class Concept:
+    """One thing the question asks about: any of `words` in a note, or a note of `kind`."""
+
+    words: tuple[str, ...]
+    kind: str | None = None
+    prefix: bool = False  # vocabulary words are stems: "vaccin" matches "vaccination"
+
+    @property
+    def fts(self) -> str:
+        star = "*" if self.prefix else ""
+        return " OR ".join('"' + w.replace('"', "") + '"' + star for w in self.words)
+
+
+def terms(question: str) -> list[str]:
+    words = re.findall(r"[a-z0-9]+", question.lower())
+    return list(dict.fromkeys(w for w in words if w not in STOPWORDS and len(w) > 1))
+
+
+def concepts(question: str, vocabulary: dict[str, list[str]] | None) -> list[Concept]:
+    """The question's concepts: vocabulary groups it mentions (e.g. 'threw up' -> vomit), then words.
+
+    A group's key that is also a kind (vaccine, vet_visit...) lets notes of that kind match.
+    """
+    rest, found = question.lower(), []
+    for key, words in (vocabulary or {}).items():
+        words = tuple(w.strip().lower() for w in words if w.strip())
+        if not words:
+            continue
+        pattern = r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\w*"
+        if re.search(pattern, rest):
+            found.append(Concept(words, key, prefix=True))
+            rest = re.sub(pattern, " ", rest)
+    return found + [Concept((w,)) for w in terms(rest)]
+
+
+def _sql_time(value: datetime) -> str:
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def filters(scope, start, end) -> tuple[str, dict]:
+    """SQL conditions (on `o`) for live notes in scope and in the time window."""
+    where, params = [LIVE], {}
+    if scope is not None:
+        where.append("(o.subject_id IN :scope OR o.subject_id IS NULL)")
+        params["scope"] = [i for i in scope if i != HOUSEHOLD] or [-1]
+    if start:
+        where.append("o.happened_at >= :start")
+        params["start"] = _sql_time(start)
+    if end:
+        where.append("o.happened_at < :end")
+        params["end"] = _sql_time(end)
+    return " AND ".join(where), params
+
+
+def _run(conn, sql: str, params: dict) -> list:
+    stmt = text(sql)
+    for name in ("scope", "kinds", "ids"):
+        if f":{name}" in sql:
+            stmt = stmt.bindparams(bindparam(name, expanding=True))
+    return conn.execute(stmt, {k: v for k, v in params.items() if f":{k}" in sql}).all()
+
+
+@dataclass
+class Asked:
+    """The question's concepts, each with its document frequency in the journal and IDF weight."""
+
+    concepts: list[Concept]
+    df: list[int]
+    weights: list[float]
+    total: int
+
+
+def weigh(conn, concepts_: list[Concept]) -> Asked:
+    # max(id) stands for the number of notes: FTS counts deleted ones too, and it costs no scan.
+    total = conn.execute(text("SELECT max(id) FROM observation")).scalar_one() or 1
+    df = [conn.execute(text("SELECT count(*) FROM observation_fts WHERE observation_fts MATCH :q"),
+                       {"q": c.fts}).scalar_one() for c in concepts_]
+    weights = [math.log(1 + (total - d + 0.5) / (d + 0.5)) for d in df]
+    return Asked(concepts_, df, weights, total)
+
+
+def candidates(conn, asked: Asked, scope, start, end, n) -> list[int]:
+    """Notes that share a telling word with the question (best BM25 first), or its kind.
+
+    Words in more than BROAD of the notes are left out of the search (BM25 over tens of thousands
+    of matches is slow, and such words tell little); the vector search finds those notes.
+    """
+    if not asked.concepts:
+        return []
+    where, params = filters(scope, start, end)
+    broad = max(BROAD * asked.total, MIN_BROAD)
+    telling = [c for c, d in zip(asked.concepts, asked.df) if 0 < d <= broad]
+    if not telling and any(asked.df):
+        telling = [min((d, i) for i, d in enumerate(asked.df) if d)[1]]
+        telling = [asked.concepts[telling[0]]]
+    ids = []
+    if telling:
+        params.update(n=n, q=" OR ".join(c.fts for c in telling))
+        ids = [r[0] for r in _run(conn, (
+            f"SELECT o.id FROM observation_fts JOIN observation o ON o.id = observation_fts.rowid "
+            f"WHERE observation_fts MATCH :q AND {where} ORDER BY bm25(observation_fts) LIMIT :n"), params)]
+    kinds = [c.kind for c in asked.concepts if c.kind]
+    if kinds:
+        params.update(n=n, kinds=kinds)
+        ids += [r[0] for r in _run(conn, (
+            f"SELECT o.id FROM observation o WHERE o.kind IN :kinds AND {where} "
+            f"ORDER BY o.happened_at DESC LIMIT :n"), params)]
+    return list(dict.fromkeys(ids))
+
+
+def coverage(conn, asked: Asked, notes: dict[int, tuple[str, str]]) -> dict[int, float]:
+    """IDF-weighted share of the question's concepts each note (id -> (kind, text)) contains.
+
+    The notes are matched in a temporary FTS5 table of just these notes, with the journal's
+    tokenizer: matching against the whole journal would walk every note with a common word.
+    """
+    if not asked.concepts or not notes:
+        return {}
+    conn.execute(text("CREATE VIRTUAL TABLE IF NOT EXISTS temp.recall_fts "
+                      "USING fts5(text, tokenize='porter unicode61')"))
+    conn.execute(text("DELETE FROM temp.recall_fts"))
+    conn.execute(text("INSERT INTO temp.recall_fts(rowid, text) VALUES (:id, :text)"),
+                 [{"id": i, "text": t} for i, (_, t) in notes.items()])
+    got = dict.fromkeys(notes, 0.0)
+    for c, w in zip(asked.concepts, asked.weights):
+        credit = {i: KIND for i, (k, _) in notes.items() if c.kind and k == c.kind}
+        rows = conn.execute(text("SELECT rowid FROM temp.recall_fts WHERE recall_fts MATCH :q"), {"q": c.fts})
+        credit.update({r[0]: 1.0 for r in rows})
+        for i, cr in credit.items():
+            got[i] += w * cr
+    norm = sum(asked.weights) or 1.0
+    return {i: v / norm for i, v in got.items()}
