@@ -100,8 +100,11 @@ def running(mem: Memory) -> RetrainRun | None:
         return s.exec(select(RetrainRun).where(RetrainRun.status.in_(ACTIVE))).first()
 
 
-def create(mem: Memory, trigger: str, config: dict | None = None, scheduled_for=None) -> RetrainRun:
-    """A queued run holding the retrain lease, unless one is already going (then an error with its id)."""
+def create(mem: Memory, trigger: str, config: dict | None = None, claim: RetrainRun | None = None) -> RetrainRun:
+    """A queued run holding the retrain lease, unless one is already going (then an error with its id).
+
+    `claim`: a queued row the scheduler already inserted for its cron time; it becomes the run.
+    """
     reap(mem)
     token = f"start-{uuid.uuid4().hex}"
     if not lease.acquire(mem, token):
@@ -114,8 +117,8 @@ def create(mem: Memory, trigger: str, config: dict | None = None, scheduled_for=
         raise MemoloopError(f"another retrain ({held or 'starting'}) holds the lock; try again in a minute")
     try:
         with mem.session() as s:
-            run = RetrainRun(trigger=trigger, config=config or {}, heartbeat_at=now(),
-                             scheduled_for=scheduled_for)
+            run = s.get(RetrainRun, claim.id) if claim else RetrainRun(trigger=trigger)
+            run.config, run.heartbeat_at = config or {}, now()
             s.add(run)
             s.commit()
         lease.hand_over(mem, token, f"run-{run.id}")

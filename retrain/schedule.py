@@ -99,36 +99,38 @@ def new_records_since_last_success(mem: Memory) -> int:
 
 
 def scheduled_retrain(home_root: str) -> int | None:
-    """The scheduled job: skip (with a reason row) or run one retrain; returns the run id."""
+    """The scheduled job: claim this cron time, then skip (with the reason) or run one retrain."""
     mem = Memory.open(home_root)
     pol = policy(mem)
     if pol.paused:
         return None
-    fire = last_fire_time(pol.cron, now())
-    new = new_records_since_last_success(mem)
-    try:
-        if new < pol.min_new_records:
-            return _skip(mem, fire, f"{new} new approved records since the last retrain; "
-                                    f"the schedule waits for {pol.min_new_records}")
-        run = runs.create(mem, "schedule", pol.config, scheduled_for=fire)
+    try:  # the first scheduler to claim the cron time answers it; any other one stops here
+        claim = _claim(mem, last_fire_time(pol.cron, now()))
     except IntegrityError:
-        return None  # another scheduler already answered this cron time
-    except MemoloopError as exc:  # a retrain is already going: say so once for this cron time
-        try:
-            return _skip(mem, fire, str(exc))
-        except IntegrityError:
-            return None
+        return None
+    new = new_records_since_last_success(mem)
+    if new < pol.min_new_records:
+        return _skip(mem, claim, f"{new} new approved records since the last retrain; "
+                                 f"the schedule waits for {pol.min_new_records}")
+    try:
+        run = runs.create(mem, "schedule", pol.config, claim=claim)
+    except MemoloopError as exc:  # a manual retrain is already going: say so for this cron time
+        return _skip(mem, claim, str(exc))
     runs.spawn(mem, run)
     return runs.wait(mem, run.id, poll_s=5).id
 
 
-def _skip(mem: Memory, fire: datetime, reason: str) -> int:
+def _claim(mem: Memory, fire: datetime) -> RetrainRun:
     with mem.session() as s:
-        row = RetrainRun(trigger="schedule", status="skipped", scheduled_for=fire, reason=reason,
-                         finished_at=now())
+        row = RetrainRun(trigger="schedule", status="queued", scheduled_for=fire, heartbeat_at=now())
         s.add(row)
         s.commit()
-        return row.id
+        return row
+
+
+def _skip(mem: Memory, claim: RetrainRun, reason: str) -> int:
+    runs.update(mem, claim.id, status="skipped", reason=reason, finished_at=now())
+    return claim.id
 
 
 def build_scheduler(mem: Memory):
