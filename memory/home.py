@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,9 +29,10 @@ class Home:
         root = Path(path).expanduser() if path else default_home()
         try:
             root.mkdir(parents=True, exist_ok=True)
-            probe = root / ".write-test"
-            probe.write_text("ok")
-            probe.unlink()
+            # a probe of its own: two processes may open the same home at once
+            fd, probe = tempfile.mkstemp(dir=root, prefix=".write-test-")
+            os.close(fd)
+            os.unlink(probe)
         except OSError as exc:
             raise MemoloopError(
                 f"data home '{root}' is not writable ({exc.strerror or exc}); "
