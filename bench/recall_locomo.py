@@ -105,9 +105,12 @@ class Baselines:
     def __init__(self, mem, ids: list[int], texts: list[str]):
         self.mem, self.ids = mem, np.asarray(ids)
         self.vectors = mem.index.embed(texts)
+        self.asked: dict[str, np.ndarray] = {}  # RRF asks the vector search again
 
     def vector(self, question: str, n: int) -> list[int]:
-        sims = self.vectors @ self.mem.index.embed([question])[0]
+        if question not in self.asked:
+            self.asked[question] = self.mem.index.embed([question])[0]
+        sims = self.vectors @ self.asked[question]
         return [int(i) for i in self.ids[np.argsort(-sims)[:n]]]
 
     def bm25(self, question: str, n: int) -> list[int]:

@@ -31,7 +31,7 @@ problem problems issue issues trouble wrong see seen saw
 # A note whose kind is all it shares with a concept gets partial credit: "stressed" asks about
 # behaviour, but not every behaviour note (a cat playing fetch) is about stress.
 KIND = 0.5
-BROAD, MIN_BROAD = 0.05, 1000  # a word in more notes than this is too common to search by
+BROAD, MIN_BROAD = 0.02, 1000  # a word in more notes than this is too common to search by
 LIVE = "o.deleted_at IS NULL AND o.superseded_by_id IS NULL"
 
 
@@ -57,7 +57,7 @@ def terms(question: str) -> list[str]:
 def concepts(question: str, vocabulary: dict[str, list[str]] | None) -> list[Concept]:
     """The question's concepts: vocabulary groups it mentions (e.g. 'threw up' -> vomit), then words.
 
-    A group's key that is also a kind (vaccine, vet_visit...) lets notes of that kind match.
+    A group's key that is also a kind (vaccine, vet_visit...) gives notes of that kind KIND credit.
     """
     rest, found = question.lower(), []
     for key, words in (vocabulary or {}).items():
@@ -79,7 +79,9 @@ def filters(scope, start, end) -> tuple[str, dict]:
     """SQL conditions (on `o`) for live notes in scope and in the time window."""
     where, params = [LIVE], {}
     if scope is not None:
-        where.append("(o.subject_id IN :scope OR o.subject_id IS NULL)")
+        # "+": with a time window, the happened_at index is the one to walk, not subject_id's
+        plus = "+" if start or end else ""
+        where.append(f"({plus}o.subject_id IN :scope OR {plus}o.subject_id IS NULL)")
         params["scope"] = [i for i in scope if i != HOUSEHOLD] or [-1]
     if start:
         where.append("o.happened_at >= :start")
@@ -90,9 +92,10 @@ def filters(scope, start, end) -> tuple[str, dict]:
     return " AND ".join(where), params
 
 
-def _run(conn, sql: str, params: dict) -> list:
+def execute(conn, sql: str, params: dict) -> list:
+    """Rows of `sql`, with the list parameters (scope, ids) expanded."""
     stmt = text(sql)
-    for name in ("scope", "kinds", "ids"):
+    for name in ("scope", "ids"):
         if f":{name}" in sql:
             stmt = stmt.bindparams(bindparam(name, expanding=True))
     return conn.execute(stmt, {k: v for k, v in params.items() if f":{k}" in sql}).all()
@@ -118,32 +121,20 @@ def weigh(conn, concepts_: list[Concept]) -> Asked:
 
 
 def candidates(conn, asked: Asked, scope, start, end, n) -> list[int]:
-    """Notes that share a telling word with the question (best BM25 first), or its kind.
+    """Notes that share a telling word with the question, best BM25 first.
 
-    Words in more than BROAD of the notes are left out of the search (BM25 over tens of thousands
-    of matches is slow, and such words tell little); the vector search finds those notes.
+    Words in more than BROAD of the notes are not searched: BM25 over tens of thousands of
+    matches is slow and such words tell little (the vector search finds those notes).
     """
-    if not asked.concepts:
-        return []
-    where, params = filters(scope, start, end)
     broad = max(BROAD * asked.total, MIN_BROAD)
     telling = [c for c, d in zip(asked.concepts, asked.df) if 0 < d <= broad]
-    if not telling and any(asked.df):
-        telling = [min((d, i) for i, d in enumerate(asked.df) if d)[1]]
-        telling = [asked.concepts[telling[0]]]
-    ids = []
-    if telling:
-        params.update(n=n, q=" OR ".join(c.fts for c in telling))
-        ids = [r[0] for r in _run(conn, (
-            f"SELECT o.id FROM observation_fts JOIN observation o ON o.id = observation_fts.rowid "
-            f"WHERE observation_fts MATCH :q AND {where} ORDER BY bm25(observation_fts) LIMIT :n"), params)]
-    kinds = [c.kind for c in asked.concepts if c.kind]
-    if kinds:
-        params.update(n=n, kinds=kinds)
-        ids += [r[0] for r in _run(conn, (
-            f"SELECT o.id FROM observation o WHERE o.kind IN :kinds AND {where} "
-            f"ORDER BY o.happened_at DESC LIMIT :n"), params)]
-    return list(dict.fromkeys(ids))
+    if not telling:
+        return []
+    where, params = filters(scope, start, end)
+    params.update(n=n, q=" OR ".join(c.fts for c in telling))
+    return [r[0] for r in execute(conn, (
+        f"SELECT o.id FROM observation_fts JOIN observation o ON o.id = observation_fts.rowid "
+        f"WHERE observation_fts MATCH :q AND {where} ORDER BY bm25(observation_fts) LIMIT :n"), params)]
 
 
 def coverage(conn, asked: Asked, notes: dict[int, tuple[str, str]]) -> dict[int, float]:

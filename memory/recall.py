@@ -15,20 +15,19 @@ from datetime import datetime
 
 import numpy as np
 from sqlalchemy import bindparam, text
-from sqlmodel import select
 
 from memory import keywords, timewords
 from memory.dates import as_utc, iso, now as utcnow
 from memory.errors import MemoloopError
 from memory.index import HOUSEHOLD
 from memory.keywords import STOPWORDS, Concept, concepts, terms  # noqa: F401  (public names)
-from memory.models import Subject
 from memory.store import Memory
 
 MAX_QUESTION_CHARS = 1000
 RELEVANT = 0.42  # calibrated on the cat journal in tests/data (bench/recall_cat.py)
 W_VECTOR, W_KEYWORD = 0.65, 0.35
 CANDIDATES = 50
+ANCHOR_CANDIDATES = 10  # "the move" needs only its best note
 OVERSAMPLE = 4  # unfiltered nearest notes fetched per candidate wanted, before scope and time filters
 FEW = 500  # a scope or window with at most this many notes is searched exactly, note by note
 WIDE = 50  # the second, wider unfiltered query
@@ -92,12 +91,12 @@ def recall(mem: Memory, question: str, *, subject: str | None = None, k: int = 5
     subjects = _subjects(mem)
     scope = _scope(mem, question, subject, subjects)
     tf = timewords.parse(question, now)
+    query = _strip_names(tf.rest, list(subjects.values())) or tf.rest
+    vectors = mem.index.embed([query] + ([tf.anchor[1]] if tf.anchor else []))
     if tf.anchor:
-        _resolve_anchor(mem, tf, subject, now, vocabulary)
-    names = [s.name for s in subjects.values()]
-    query = _strip_names(tf.rest, names) or tf.rest
-    hits = _search(mem, query, scope, tf, subjects, max(k, CANDIDATES), vocabulary)
-    scope_names = None if scope is None else [subjects[i].name for i in scope if i != HOUSEHOLD]
+        _resolve_anchor(mem, tf, vectors[1], _scope(mem, tf.anchor[1], subject, subjects), subjects, vocabulary)
+    hits = _search(mem, query, vectors[0], scope, tf, subjects, max(k, CANDIDATES), vocabulary)
+    scope_names = None if scope is None else [subjects[i] for i in scope if i != HOUSEHOLD]
     return Recall(question, rank(hits, tf, threshold, k), scope_names, tf)
 
 
@@ -127,9 +126,10 @@ def _order_key(hit: Hit, tf: timewords.TimeFilter):
     return hit.score
 
 
-def _subjects(mem: Memory) -> dict[int, Subject]:
-    with mem.session() as s:
-        return {x.id: x for x in s.exec(select(Subject))}
+def _subjects(mem: Memory) -> dict[int, str]:
+    """Subject id -> name."""
+    with mem.engine.connect() as conn:
+        return dict(conn.execute(text("SELECT id, name FROM subject")).all())
 
 
 def _scope(mem, question, subject, subjects) -> list[int] | None:
@@ -139,8 +139,7 @@ def _scope(mem, question, subject, subjects) -> list[int] | None:
 
         with mem.session() as s:
             return [find_subject(s, subject).id, HOUSEHOLD]
-    named = [sid for sid, s in subjects.items()
-             if re.search(rf"\b{re.escape(s.name)}\b", question, flags=re.I)]
+    named = [sid for sid, name in subjects.items() if re.search(rf"\b{re.escape(name)}\b", question, flags=re.I)]
     return named + [HOUSEHOLD] if named else None
 
 
@@ -150,31 +149,29 @@ def _strip_names(question: str, names: list[str]) -> str:
     return re.sub(r"\s+", " ", question).strip()
 
 
-def _resolve_anchor(mem, tf, subject, now, vocabulary) -> None:
+def _resolve_anchor(mem, tf, vector, scope, subjects, vocabulary) -> None:
     """'before the move': the day of the move (the best note about it) bounds the window.
 
     The whole day counts on both sides: notes written the same day may come before or after it.
     """
     relation, phrase = tf.anchor
-    found = recall(mem, phrase, subject=subject, k=1, now=now, vocabulary=vocabulary)
-    if not found.relevant:
+    hits = _search(mem, phrase, vector, scope, timewords.TimeFilter(), subjects, ANCHOR_CANDIDATES, vocabulary)
+    best = rank(hits, timewords.TimeFilter(), RELEVANT, 1)
+    if not best or not best[0].relevant:
         return
-    start, end = timewords.day_bounds(found.relevant[0].at)
+    start, end = timewords.day_bounds(best[0].at)
     if relation == "before":
         tf.end = end
     else:
         tf.start = start
 
 
-def _search(mem, query, scope, tf, subjects, n, vocabulary) -> list[Hit]:
-    vector = mem.index.embed([query])[0]
+def _search(mem, query, vector, scope, tf, subjects, n, vocabulary) -> list[Hit]:
     with mem.engine.connect() as conn:
         asked = keywords.weigh(conn, concepts(query, vocabulary))
         ids = _vector_candidates(mem, conn, vector, n, scope, tf)
         ids = _unique(ids + keywords.candidates(conn, asked, scope, tf.start, tf.end, n))
         near = _neighbours(conn, ids)
-        ids = _unique(ids + _in_scope(conn, _flat(near.values()), scope, tf))
-        near.update(_neighbours(conn, [i for i in ids if i not in near]))
         rows = _rows(conn, _unique(ids + _flat(near.values())))
         coverage = keywords.coverage(conn, asked, {i: (r.kind, r.text) for i, r in rows.items()})
     stored = mem.index.vectors(_by_subject((i, r.subject_id) for i, r in rows.items()))
@@ -186,7 +183,7 @@ def _search(mem, query, scope, tf, subjects, n, vocabulary) -> list[Hit]:
         cos = _cosine_in_context(vector, stored[oid], [stored[j] for j in around])
         kw = max([coverage.get(oid, 0.0)] + [NEIGHBOUR_KEYWORD * coverage.get(j, 0.0) for j in around])
         score = fuse(cos, kw, household=scope is not None and row.subject_id is None)
-        name = subjects[row.subject_id].name if row.subject_id in subjects else "household"
+        name = subjects.get(row.subject_id, "household")
         hits.append(Hit(oid, name, row.subject_id, row.happened_at, row.kind, row.text,
                         score, vector=cos, keyword=kw))
     return hits
@@ -196,25 +193,23 @@ def _vector_candidates(mem, conn, vector, n, scope, tf) -> list[int]:
     """The `n` nearest notes in scope and in the time window, nearest first.
 
     The scope picks the subjects' collections. Chroma's metadata filter is slow (200 ms at 100k
-    notes), so a time window filters the nearest OVERSAMPLE x n in SQL; a window that keeps too
-    few of them is searched note by note when it is small (FEW notes), else more widely, and only
-    as a last resort through Chroma's filter.
+    notes), so a window with few notes (FEW) is searched note by note, and a wider one by
+    filtering in SQL the nearest OVERSAMPLE x n, then WIDE x n, notes; Chroma's own filter is
+    the last resort.
     """
-    nearest = list(mem.index.query(vector, OVERSAMPLE * n, scope))
     if tf.start is None and tf.end is None:
-        return nearest[:n]
-    found = _keep_in_scope(conn, nearest, scope, tf)
-    if len(found) >= n or len(nearest) < OVERSAMPLE * n:
-        return found[:n]
+        return list(mem.index.query(vector, n, scope))
     where, params = keywords.filters(scope, tf.start, tf.end)
     params["cap"] = FEW + 1
-    allowed = keywords._run(conn, f"SELECT o.id, o.subject_id FROM observation o WHERE {where} LIMIT :cap", params)
+    allowed = keywords.execute(conn, f"SELECT o.id, o.subject_id FROM observation o WHERE {where} LIMIT :cap", params)
     if len(allowed) <= FEW:
         stored = mem.index.vectors(_by_subject(allowed))
         return sorted(stored, key=lambda i: -float(stored[i] @ vector))[:n]
-    found = _keep_in_scope(conn, list(mem.index.query(vector, WIDE * n, scope)), scope, tf)
-    if len(found) >= n // 2:
-        return found[:n]
+    for factor in (OVERSAMPLE, WIDE):
+        nearest = list(mem.index.query(vector, factor * n, scope))
+        found = _keep_in_scope(conn, nearest, scope, tf)
+        if len(found) >= n or len(nearest) < factor * n:
+            return found[:n]
     return list(mem.index.query(vector, n, scope, _ts(tf.start), _ts(tf.end)))
 
 
@@ -274,7 +269,7 @@ def _in_scope(conn, ids: list[int], scope, tf) -> list[int]:
         return []
     where, params = keywords.filters(scope, tf.start, tf.end)
     params["ids"] = ids
-    return [r[0] for r in keywords._run(conn, f"SELECT o.id FROM observation o WHERE o.id IN :ids AND {where}",
+    return [r[0] for r in keywords.execute(conn, f"SELECT o.id FROM observation o WHERE o.id IN :ids AND {where}",
                                         params)]
 
 

@@ -1,7 +1,9 @@
 """`Memory`: the database and the vector index of one data home, kept in step."""
 from __future__ import annotations
 
-from sqlalchemy import text
+from concurrent.futures import ThreadPoolExecutor
+
+from sqlalchemy import bindparam, text
 from sqlmodel import Session, select
 
 from memory import db
@@ -38,32 +40,52 @@ class Memory:
             return conn.execute(text("SELECT count(*) FROM observation WHERE NOT indexed")).scalar_one()
 
     def sync_index(self, batch: int = 2000, progress=None) -> int:
-        """Bring the index up to SQL: add live rows, drop deleted or superseded ones."""
+        """Bring the index up to SQL: add live rows, drop deleted or superseded ones.
+
+        While one batch is embedded, the one before is written to Chroma and marked in SQL by a
+        second thread (both release the GIL): a bulk import costs little more than the embedding.
+        """
         index = self.index
+        self._refill_lost_index(index)
+        done, after, writing = 0, 0, None
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="memoloop-sync") as writer:
+            while True:
+                with self.session() as s:
+                    rows = s.exec(select(Observation).where(~Observation.indexed, Observation.id > after)
+                                  .order_by(Observation.id).limit(batch)).all()
+                if rows:
+                    after = rows[-1].id
+                    live = [r for r in rows if r.live]
+                    vectors = index.embed([r.text for r in live]) if live else None
+                if writing is not None:
+                    done += self._finish(writing.result(), progress)
+                if not rows:
+                    return done
+                writing = writer.submit(self._write_and_mark, rows, vectors)
+
+    def _refill_lost_index(self, index) -> None:
         with self.session() as s:
-            live_indexed = s.exec(
-                select(Observation.id).where(Observation.indexed).limit(1)
-            ).first()
+            live_indexed = s.exec(select(Observation.id).where(Observation.indexed).limit(1)).first()
             if live_indexed is not None and index.count() == 0:
                 # The index folder was lost or replaced: everything has to go back in.
                 s.execute(text("UPDATE observation SET indexed = 0"))
                 s.commit()
-        done = 0
-        while True:
-            with self.session() as s:
-                rows = s.exec(select(Observation).where(~Observation.indexed).limit(batch)).all()
-                if not rows:
-                    return done
-                self.write_index(rows)
-                for row in rows:
-                    row.indexed = True
-                    s.add(row)
-                s.commit()
-                done += len(rows)
-                if progress is not None:
-                    progress(len(rows))
+
+    def _write_and_mark(self, rows: list[Observation], embeddings) -> int:
+        self.write_index(rows, embeddings)
+        with self.engine.begin() as conn:
+            conn.execute(text("UPDATE observation SET indexed = 1 WHERE id IN :ids")
+                         .bindparams(bindparam("ids", expanding=True)), {"ids": [r.id for r in rows]})
+        return len(rows)
+
+    @staticmethod
+    def _finish(count: int, progress) -> int:
+        if progress is not None:
+            progress(count)
+        return count
 
     def write_index(self, rows: list[Observation], embeddings=None) -> None:
+        """Put the live rows in the index (with `embeddings` of them, if computed) and drop the others."""
         live = [r for r in rows if r.live]
         self.index.delete([r.id for r in rows if not r.live])
         self.index.upsert(

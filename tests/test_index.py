@@ -1,0 +1,53 @@
+"""The vector index keeps one Chroma collection per subject and rebuilds from SQL."""
+import numpy as np
+
+from memory.index import COLLECTION, metadata
+from memory.recall import recall
+from memory.store import Memory
+
+
+def test_one_collection_per_subject(mem, cats):
+    names = sorted(c.name for c in mem.index.client.list_collections() if c.name.startswith(COLLECTION))
+    assert names == [f"{COLLECTION}-0", f"{COLLECTION}-1", f"{COLLECTION}-2"]  # household, Mochi, Luna
+    luna_only = mem.index.query(mem.index.embed(["sneezing"])[0], 10, [2])
+    assert set(luna_only) == {cats["Luna sneezing a lot, watery eyes"], cats["Luna got her FVRCP booster at the clinic"],
+                              cats["Luna peed outside the litter box on the bathmat"]}
+
+
+def test_a_single_collection_from_an_older_version_is_split_on_open(mem, cats, home_dir):
+    # put everything back into one collection, as memoloop 0.1 kept it
+    index = mem.index
+    rows = {}
+    for subject_id, collection in index.collections.items():
+        got = collection.get(include=["embeddings", "metadatas", "documents"])
+        rows.update({i: (e, m, d) for i, e, m, d in zip(got["ids"], got["embeddings"], got["metadatas"], got["documents"])})
+    index.reset()
+    old = index.client.create_collection(COLLECTION, embedding_function=index.embedder,
+                                         configuration={"hnsw": {"space": "cosine"}})
+    old.add(ids=list(rows), embeddings=[np.asarray(r[0]) for r in rows.values()],
+            metadatas=[r[1] for r in rows.values()], documents=[r[2] for r in rows.values()])
+
+    reopened = Memory.open(home_dir)
+    assert reopened.index.count() == len(cats) and reopened.pending() == 0
+    assert COLLECTION not in [c.name for c in reopened.index.client.list_collections()]
+    found = recall(reopened, "Has Luna been sneezing?")
+    assert found.relevant[0].text == "Luna sneezing a lot, watery eyes"
+
+
+def test_reindex_rebuilds_every_subject(mem, cats):
+    assert mem.reindex() == len(cats) and mem.index.count() == len(cats)
+    assert set(mem.index.collections) == {0, 1, 2}
+
+
+def test_metadata_puts_household_notes_under_subject_zero():
+    assert metadata(None, 1700000000.5, "note") == {"subject_id": 0, "ts": 1700000000, "kind": "note"}
+
+
+def test_a_question_is_embedded_as_encode_would(mem):
+    # embed() takes a shortcut for one or two texts; it must give the sentence-transformers vectors
+    texts = ["Has Mochi vomited since the food change?", "the move"]
+    few = mem.index.embed(texts)
+    many = mem.index.embed(texts + ["a third text puts it through encode"])[:2]
+    assert few.shape == (2, 384)
+    assert np.allclose(few, many, atol=1e-5)
+    assert np.allclose(np.linalg.norm(few, axis=1), 1.0, atol=1e-5)
