@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlmodel import select
 
+from agent.prompt import context_block
 from memory.errors import MemoloopError
 from memory.journal import MAX_TEXT_CHARS
 from memory.models import TrainingRecord
@@ -50,7 +51,8 @@ def _record(row, source: str) -> Record:
         if len(value) > MAX_TEXT_CHARS:
             raise MemoloopError(f"'{key}' is {len(value)} characters; the limit is {MAX_TEXT_CHARS}")
         fields[key] = value.strip()
-    return Record(fields["instruction"], fields["input"], fields["output"], source)
+    # a record without notes is trained as the model sees a question with none: "no record" history
+    return Record(fields["instruction"], fields["input"] or context_block([]), fields["output"], source)
 
 
 def import_records(mem: Memory, path: Path) -> dict:

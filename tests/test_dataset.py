@@ -3,6 +3,7 @@ import json
 
 import pytest
 
+from agent.prompt import context_block
 from memory.errors import MemoloopError
 from memory.interactions import add_feedback, save_interaction
 from memory.models import Interaction
@@ -85,8 +86,10 @@ def test_import_alpaca_json_and_csv(mem, tmp_path):
     table = tmp_path / "mine.csv"
     table.write_text("instruction,input,output\nWhy does she knead?,,It is a comfort behaviour.\n")
     assert import_records(mem, table)["imported"] == 1
-    sources = {r.source for r in dataset.approved(mem)}
-    assert sources == {"import:mine.json", "import:mine.csv"}
+    approved = dataset.approved(mem)
+    assert {r.source for r in approved} == {"import:mine.json", "import:mine.csv"}
+    # no input: trained with the same "no record" history block the model sees at inference
+    assert {r.input for r in approved} == {context_block([])}
 
 
 @pytest.mark.parametrize("name, content, message", [
