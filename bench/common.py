@@ -2,15 +2,13 @@
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+from memory.offline import offline_environment
+
+offline_environment()  # the same offline, quiet environment as the product's processes
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 

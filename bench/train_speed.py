@@ -87,9 +87,7 @@ def child(variant: str, n: int, steps: int | None) -> dict:
 
 
 def run_child(variant: str, n: int, steps: int | None) -> dict:
-    cmd = [sys.executable, "-m", "bench.train_speed", "--child", variant, "--records", str(n)]
-    if steps:
-        cmd += ["--steps", str(steps)]
+    cmd = [sys.executable, "-m", "bench.train_speed", "--child", variant, "--records", str(n), "--steps", str(steps or 0)]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=REPO)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -97,12 +95,12 @@ def run_child(variant: str, n: int, steps: int | None) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--records", type=int, default=64, help="starter records to train on")
-    parser.add_argument("--steps", type=int, default=8, help="optimizer steps of 8 examples each")
+    parser.add_argument("--steps", type=int, default=8, help="optimizer steps of 8 examples each (0: 1.5 epochs)")
     parser.add_argument("--retrain-200", action="store_true", help="also time our trainer on 200 records")
     parser.add_argument("--child", choices=["ours", "plain"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child, args.records, args.steps)))
+        print(json.dumps(child(args.child, args.records, args.steps or None)))
         return
     base_dir()  # convert once before timing anything
     results = {v: run_child(v, args.records, args.steps) for v in ("plain", "ours")}
