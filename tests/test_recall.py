@@ -78,6 +78,18 @@ def test_vocabulary_links_words_and_kinds(mem, cats):
     assert with_vocab.relevant[0].score > without.hits[0].score
 
 
+def test_the_packs_litter_words_find_peeing_on_the_bathmat(mem):
+    from agent.pack import load_pack
+
+    journal.add_subject(mem, "Luna")
+    journal.log(mem, "Luna peed on the bathmat twice", subject="Luna", at="2025-06-20", kind="litter")
+    journal.log(mem, "Luna vomited a hairball after breakfast", subject="Luna", at="2025-03-01", kind="symptom")
+    question = "Has Luna peed outside the litter box?"
+    assert recall(mem, question, now=NOW).no_record  # words alone: "outside", "box" are in no note
+    found = recall(mem, question, now=NOW, vocabulary=load_pack().vocabulary)
+    assert texts(found) == ["Luna peed on the bathmat twice"]
+
+
 @pytest.mark.parametrize("question, k, message", [("  ", 5, "question is empty"),
                                                    ("x" * 1001, 5, "limit is 1000"),
                                                    ("sneezing", 0, "-k 0 is not valid")])
