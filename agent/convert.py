@@ -15,6 +15,8 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Callable
 
+from memory.processes import alive
+
 DEFAULT_MODEL_NAME = "gemma-3-270m"
 BASE_ID = "google/gemma-3-270m (q4_k_m gguf)"
 MANIFEST = "memoloop_model.json"
@@ -138,18 +140,8 @@ def _remove_stale_temps(parent: Path, name: str) -> None:
     """Leftovers of a crashed run: temp folders whose process is gone."""
     for path in parent.glob(f".{name}.tmp-*"):
         pid = path.name.rsplit("-", 1)[-1]
-        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+        if pid.isdigit() and int(pid) != os.getpid() and not alive(int(pid)):
             shutil.rmtree(path, ignore_errors=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _incomplete(folder: Path):

@@ -16,6 +16,7 @@ from sqlmodel import select
 from memory.dates import now
 from memory.errors import MemoloopError
 from memory.models import RetrainRun
+from memory.processes import alive
 from memory.store import Memory
 from retrain import lease
 
@@ -46,21 +47,6 @@ def update(mem: Memory, run_id: int, **fields) -> RetrainRun:
 def recent(mem: Memory, limit: int = 20) -> list[RetrainRun]:
     with mem.session() as s:
         return list(s.exec(select(RetrainRun).order_by(RetrainRun.id.desc()).limit(limit)))
-
-
-def alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a finished child we started ourselves is a zombie until reaped: that is dead
-        return os.waitpid(pid, os.WNOHANG) == (0, 0)
-    except ChildProcessError:
-        return True
 
 
 def reap(mem: Memory) -> list[int]:
