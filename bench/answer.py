@@ -49,7 +49,6 @@ def main() -> None:
     args = parser.parse_args()
     from agent.answer import Companion
     from agent.convert import prepare_default_model
-    from agent.model import Usage, generate
     from memory import journal
     from memory.interactions import get_interaction
     from memory.store import Memory

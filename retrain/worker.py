@@ -23,7 +23,7 @@ from memory.store import Memory
 from retrain import dataset as datasets
 from retrain import lease, registry, runs
 from retrain.config import TrainConfig
-from retrain.evaluate import Evaluation, evaluate_adapter, evaluate_candidate
+from retrain.evaluate import evaluate_adapter, evaluate_candidate
 from retrain.gate import GatePolicy, decide
 
 MIN_RECORDS = 4  # below this many approved records a retrain would learn nothing: skip

@@ -75,7 +75,7 @@ def cmd_retrain(args):
 
 def _run_line(run) -> str:
     losses = ", ".join(f"{k} {v:.3f}" for k, v in run.eval_loss.items() if v is not None)
-    verdict = {"succeeded": f"promoted {run.adapter_version}", "rejected": f"kept the active adapter"}.get(
+    verdict = {"succeeded": f"promoted {run.adapter_version}", "rejected": "kept the active adapter"}.get(
         run.status, run.status)
     return f"run {run.id}: {verdict}" + (f" ({losses})" if losses else "") + (f": {run.reason or run.error}" if (run.reason or run.error) else "")
 
