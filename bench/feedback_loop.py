@@ -37,12 +37,14 @@ def setup_home(root: Path):
     return mem
 
 
-def companion(mem, max_new_tokens: int):
+def companion(mem, max_new_tokens: int, adapter: str | None = None):
+    """The companion as the app runs it; `adapter` is a folder (else the active adapter)."""
     from agent.answer import Companion
     from agent.settings import Settings
 
     base = str(Path(__file__).resolve().parent.parent / ".cache" / "models" / "gemma-3-270m")
-    return Companion(mem, settings=Settings(base_model=base, max_new_tokens=max_new_tokens), progress=lambda m: None)
+    settings = Settings(base_model=base, max_new_tokens=max_new_tokens, adapter=adapter)
+    return Companion(mem, settings=settings, progress=lambda m: None)
 
 
 def teach(mem, comp, poisoned: bool) -> None:
@@ -109,13 +111,15 @@ def main() -> None:
         teach(mem, comp, poisoned=False)
         records, facts_before = paraphrases(mem, comp)
         run = retrain(mem)
-        print(f"retrain run {run.id}: {run.status}, promoted={run.promoted}: {run.reason or run.error}")
-        new = registry.active(mem)
-        facts_after = paraphrases(mem, companion(mem, args.max_new_tokens))[1] if run.promoted else facts_before
-        losses = held_out_losses(base, {"base": None, "starter": STARTER_ADAPTER,
-                                        "new": Path(new.path) if run.promoted else STARTER_ADAPTER}, records)
+        minutes = (run.finished_at - run.started_at).total_seconds() / 60
+        print(f"retrain run {run.id}: {run.status} in {minutes:.1f} min, promoted={run.promoted}: "
+              f"{run.reason or run.error}")
+        candidate = next(a for a in registry.adapters(mem) if a.version == run.adapter_version)
+        facts_after = paraphrases(mem, companion(mem, args.max_new_tokens, str(candidate.path)))[1]
+        losses = held_out_losses(base, {"base": None, "starter": STARTER_ADAPTER, "new": Path(candidate.path)},
+                                 records)
         cut = 1 - losses["new"] / losses["starter"]
-        print(table(["held-out paraphrases (20)", "base", "starter", "new adapter"],
+        print(table(["held-out paraphrases (20)", "base", "starter", f"new adapter ({run.status})"],
                     [["answer-token loss", losses["base"], losses["starter"], losses["new"]],
                      ["key facts carried", "", facts_before, facts_after]]))
         print(f"\nloss cut vs starter: {cut:.0%} (target >= 20%), promoted: {run.promoted}")

@@ -26,6 +26,7 @@ from agent.model import LoadedModel, Usage, generate, load_model
 from agent.prompt import render_prompt
 from memory.errors import MemoloopError
 from retrain.config import TrainConfig
+from retrain.dataset import HELD_OUT_EVERY, starter_held_out
 from retrain.trainer import print_progress, train
 
 REPO = Path(__file__).resolve().parent.parent
@@ -33,19 +34,13 @@ DATA = REPO / "agent" / "packs" / "cat_care" / "starter.json"
 OUT = REPO / "agent" / "starter_adapter"
 MODELS = REPO / ".cache" / "models"  # git-ignored: model weights never go into the tree
 WORK = REPO / ".cache" / "starter-run"
-HELD_OUT_EVERY = 10
 DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 NO_RECORD = re.compile(r"\bno record", re.IGNORECASE)
 
 
-def record_hash(record: dict) -> str:
-    text = json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
 def split(records: list[dict]) -> tuple[list[dict], list[dict]]:
     """(train, held_out): a record is held out when its hash is 0 modulo HELD_OUT_EVERY."""
-    held = [int(record_hash(r), 16) % HELD_OUT_EVERY == 0 for r in records]
+    held = [starter_held_out(r) for r in records]
     return [r for r, h in zip(records, held) if not h], [r for r, h in zip(records, held) if h]
 
 

@@ -8,7 +8,7 @@ from memory.errors import MemoloopError
 from memory.interactions import add_feedback, save_interaction
 from memory.models import Interaction
 from retrain import dataset
-from retrain.dataset import Record, build, in_eval, read_snapshot, write_snapshot
+from retrain.dataset import Record, build, in_eval, read_snapshot, starter_held_out, write_snapshot
 from retrain.dataset_import import import_records
 
 STARTER = [Record(f"starter question {i}", "History:\n- no record about this", f"starter answer {i}", "starter")
@@ -56,7 +56,9 @@ def test_split_is_stable_and_eval_never_trains(mem):
     assert not {r.key for r in after.eval} & {r.key for r in after.train}
     assert all(in_eval(r) for r in after.eval) and after.eval
     replay = [r for r in after.train if r.source == "starter"]
-    assert replay and not any(in_eval(r) for r in replay)
+    # the probe is the starter's own held-out tenth: neither the starter adapter nor any replay saw it
+    assert replay and not any(starter_held_out(r.alpaca()) for r in replay)
+    assert after.probe and all(starter_held_out(r.alpaca()) for r in after.probe)
     user_train = [r for r in after.train if r.source != "starter"]
     assert len(user_train) == dataset.USER_WEIGHT * len({r.key for r in user_train})  # corrections weigh more
     assert after.probe and all(r.source == "starter" for r in after.probe)
