@@ -2,7 +2,9 @@
 
 Loss alone misleads here (template words dominate it, FACTS.md), so three checks must all hold:
 1. held-out loss on the user's eval split beats the active adapter's by `margin`;
-2. loss on a fixed starter probe set does not regress by more than `probe_tolerance`;
+2. loss on a fixed starter probe set rises by at most `probe_tolerance` nats per answer token
+   (5% perplexity): an absolute bound, since the starter's probe loss is ~0.13 and a relative
+   one would turn noise into a regression;
 3. greedy answers to held-out questions stop by themselves, carry the expected key facts
    (dates, numbers, names) and cite only dates from their notes, at least as often as the
    active adapter's (training on answers swapped between questions breaks the last one).
@@ -20,7 +22,7 @@ _NAME = r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z-]{2,}"  # capitalised words inside a 
 @dataclass
 class GatePolicy:
     margin: float = 0.02  # relative held-out loss improvement required
-    probe_tolerance: float = 0.10  # relative probe-loss regression allowed
+    probe_tolerance: float = 0.05  # probe-loss rise allowed, in nats per answer token
     behaviour_questions: int = 6
 
 
@@ -59,9 +61,9 @@ def decide(policy: GatePolicy, loss: dict, probe: dict, behaviour: dict[str, Beh
     if not candidate < active * (1 - policy.margin):
         return False, (f"held-out loss {candidate:.3f} does not beat the active adapter's {active:.3f} "
                        f"by {policy.margin:.0%}")
-    if probe["candidate"] > probe["active"] * (1 + policy.probe_tolerance):
+    if probe["candidate"] > probe["active"] + policy.probe_tolerance:
         return False, (f"starter probe loss regressed from {probe['active']:.3f} to {probe['candidate']:.3f} "
-                       f"(more than {policy.probe_tolerance:.0%})")
+                       f"(more than {policy.probe_tolerance:.2f} per token)")
     cand, act = behaviour["candidate"], behaviour["active"]
     if not cand.at_least(act):
         return False, (f"behaviour probe: stops {cand.stopped:.0%} vs {act.stopped:.0%}, "

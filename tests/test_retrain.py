@@ -78,11 +78,15 @@ def test_a_killed_trainer_fails_cleanly_and_a_second_retrain_is_refused(learner)
 
 
 def test_gate_rules():
-    policy = GatePolicy(margin=0.02, probe_tolerance=0.10)
+    policy = GatePolicy(margin=0.02, probe_tolerance=0.05)
     good = Behaviour(stopped=1.0, facts=0.8)
-    ok, why = decide(policy, {"active": 1.0, "candidate": 0.7}, {"active": 1.0, "candidate": 1.05},
+    ok, why = decide(policy, {"active": 1.0, "candidate": 0.7}, {"active": 1.0, "candidate": 1.04},
                      {"active": good, "candidate": good})
     assert ok and "1.000 -> 0.700" in why
+    # measured on the real model: probe 0.129 -> 0.151 is +17% but 0.022 nats, noise for a retrain
+    ok, _ = decide(policy, {"active": 0.749, "candidate": 0.427}, {"active": 0.129, "candidate": 0.151},
+                   {"active": good, "candidate": good})
+    assert ok
     ok, why = decide(policy, {"active": 1.0, "candidate": 0.99}, {"active": 1, "candidate": 1},
                      {"active": good, "candidate": good})
     assert not ok and "does not beat" in why
