@@ -10,7 +10,9 @@ collection follows from its SQL row.
 """
 from __future__ import annotations
 
+import fcntl
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -29,21 +31,39 @@ def embedding_function():
     )
 
 
+@contextmanager
+def exclusive(chroma_dir: Path):
+    """One process at a time opens or writes the Chroma folder.
+
+    Chroma's own SQLite fails with "database is locked" when two processes (the app, the CLI,
+    the scheduler) start a client or write at the same moment; reads need no lock.
+    """
+    with open(Path(chroma_dir) / "memoloop-write.lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 class ObservationIndex:
     def __init__(self, chroma_dir: Path):
         import chromadb
         from chromadb.config import Settings
 
         self.embedder = embedding_function()
-        self.client = chromadb.PersistentClient(
-            path=str(chroma_dir), settings=Settings(anonymized_telemetry=False, allow_reset=True)
-        )
+        self.chroma_dir = Path(chroma_dir)
         self.collections = {}  # subject id (0 = household) -> collection
         self._pool = None  # threads to ask several collections at once
-        for c in self.client.list_collections():
-            if c.name.startswith(COLLECTION + "-") and c.name[len(COLLECTION) + 1:].isdigit():
-                self._collection(int(c.name[len(COLLECTION) + 1:]))
-        if any(c.name == COLLECTION for c in self.client.list_collections()):
+        with exclusive(self.chroma_dir):
+            self.client = chromadb.PersistentClient(
+                path=str(chroma_dir), settings=Settings(anonymized_telemetry=False, allow_reset=True)
+            )
+            names = [c.name for c in self.client.list_collections()]
+            for name in names:
+                if name.startswith(COLLECTION + "-") and name[len(COLLECTION) + 1:].isdigit():
+                    self._collection(int(name[len(COLLECTION) + 1:]))
+        if COLLECTION in names:
             self._split_single_collection()
 
     def _collection(self, subject_id: int):
@@ -94,17 +114,19 @@ class ObservationIndex:
         by_subject: dict[int, list[int]] = {}
         for n, meta in enumerate(metadatas):
             by_subject.setdefault(meta["subject_id"], []).append(n)
-        for subject_id, rows in by_subject.items():
-            for start in range(0, len(rows), MAX_BATCH):
-                part = rows[start:start + MAX_BATCH]
-                self._collection(subject_id).upsert(
-                    ids=[str(ids[n]) for n in part], documents=[texts[n] for n in part],
-                    metadatas=[metadatas[n] for n in part], embeddings=[np.asarray(vectors[n]) for n in part])
+        with exclusive(self.chroma_dir):
+            for subject_id, rows in by_subject.items():
+                for start in range(0, len(rows), MAX_BATCH):
+                    part = rows[start:start + MAX_BATCH]
+                    self._collection(subject_id).upsert(
+                        ids=[str(ids[n]) for n in part], documents=[texts[n] for n in part],
+                        metadatas=[metadatas[n] for n in part], embeddings=[np.asarray(vectors[n]) for n in part])
 
     def delete(self, ids: list[int]) -> None:
         if ids:
-            for collection in self.collections.values():
-                collection.delete(ids=[str(i) for i in ids])
+            with exclusive(self.chroma_dir):
+                for collection in self.collections.values():
+                    collection.delete(ids=[str(i) for i in ids])
 
     def query(self, vector: np.ndarray, n: int, subject_ids: list[int] | None = None,
               start_ts: int | None = None, end_ts: int | None = None) -> dict[int, float]:
@@ -147,9 +169,10 @@ class ObservationIndex:
         return sum(c.count() for c in self.collections.values())
 
     def reset(self) -> None:
-        for subject_id in list(self.collections):
-            self.client.delete_collection(f"{COLLECTION}-{subject_id}")
-        self.collections = {}
+        with exclusive(self.chroma_dir):
+            for subject_id in list(self.collections):
+                self.client.delete_collection(f"{COLLECTION}-{subject_id}")
+            self.collections = {}
 
 
 def metadata(subject_id: int | None, happened_ts: float, kind: str) -> dict:
