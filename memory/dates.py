@@ -19,7 +19,8 @@ def parse_when(value: str | datetime | date | None, *, allow_future: bool = Fals
     """Parse the user's date or datetime into an aware UTC datetime.
 
     A bare date means midday local time (so it shows as the same day in any nearby zone);
-    today's bare date means now. A naive time is local time.
+    today's bare date (or "today") means now, "yesterday" yesterday's midday. A naive time is
+    local time.
     """
     ref = reference or now()
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -30,6 +31,9 @@ def parse_when(value: str | datetime | date | None, *, allow_future: bool = Fals
         parsed = _from_day(value, ref)
     else:
         text = value.strip()
+        today = ref.astimezone(local_tz()).date()
+        text = {"today": today.isoformat(), "yesterday": (today - timedelta(days=1)).isoformat()}.get(
+            text.lower(), text)
         try:
             if len(text) == 10:
                 parsed = _from_day(date.fromisoformat(text), ref)
@@ -39,7 +43,7 @@ def parse_when(value: str | datetime | date | None, *, allow_future: bool = Fals
                     parsed = parsed.replace(tzinfo=local_tz())
         except ValueError:
             raise MemoloopError(
-                f"{field} '{value}' is not a date; use ISO format like 2024-02-13 or 2024-02-13T08:30"
+                f"{field} '{value}' is not a date; use ISO format like 2024-02-13 or 2024-02-13T08:30, or today / yesterday"
             ) from None
     parsed = parsed.astimezone(timezone.utc)
     if not allow_future and parsed > ref + timedelta(minutes=5):

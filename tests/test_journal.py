@@ -37,6 +37,15 @@ def test_future_dates_need_the_flag(mem):
     assert journal.log(mem, "vet appointment", at=tomorrow, allow_future=True).id
 
 
+def test_today_and_yesterday_are_dates():
+    from memory.dates import local_tz, parse_when
+
+    ref = datetime(2025, 10, 2, 9, 15, tzinfo=timezone.utc)
+    assert parse_when("today", reference=ref) == ref
+    yesterday = parse_when(" Yesterday ", reference=ref).astimezone(local_tz())
+    assert (yesterday.date(), yesterday.hour) == (ref.astimezone(local_tz()).date() - timedelta(days=1), 12)
+
+
 def test_unparseable_date_names_the_value(mem):
     with pytest.raises(MemoloopError, match="'last tuesdayish' is not a date"):
         journal.log(mem, "sneezed", at="last tuesdayish")

@@ -199,7 +199,7 @@ def register(sub) -> None:
     p = sub.add_parser("log", parents=[common], help="log an observation")
     p.add_argument("text", help="what happened, in your words")
     p.add_argument("--subject", help="the pet (default: the household)")
-    p.add_argument("--at", help="when it happened: YYYY-MM-DD or ISO datetime (default now)")
+    p.add_argument("--at", help="when it happened: YYYY-MM-DD, an ISO datetime, today or yesterday (default now)")
     p.add_argument("--kind", default="note", help="kind from the domain pack: note, symptom, weight, ...")
     p.add_argument("--weight", type=float, help="weight in kg, stored as a metric")
     p.add_argument("--tag", action="append", help="a tag (repeatable)")
