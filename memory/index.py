@@ -60,11 +60,14 @@ class ObservationIndex:
                 path=str(chroma_dir), settings=Settings(anonymized_telemetry=False, allow_reset=True)
             )
             names = [c.name for c in self.client.list_collections()]
-            for name in names:
-                if name.startswith(COLLECTION + "-") and name[len(COLLECTION) + 1:].isdigit():
-                    self._collection(int(name[len(COLLECTION) + 1:]))
+            self._add_known(names)
         if COLLECTION in names:
             self._split_single_collection()
+
+    def _add_known(self, names) -> None:
+        for name in names:
+            if name.startswith(COLLECTION + "-") and name[len(COLLECTION) + 1:].isdigit():
+                self._collection(int(name[len(COLLECTION) + 1:]))
 
     def _collection(self, subject_id: int):
         if subject_id not in self.collections:
@@ -125,6 +128,7 @@ class ObservationIndex:
     def delete(self, ids: list[int]) -> None:
         if ids:
             with exclusive(self.chroma_dir):
+                self._add_known(c.name for c in self.client.list_collections())  # made by other processes
                 for collection in self.collections.values():
                     collection.delete(ids=[str(i) for i in ids])
 

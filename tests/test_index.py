@@ -1,6 +1,7 @@
 """The vector index keeps one Chroma collection per subject and rebuilds from SQL."""
 import numpy as np
 
+from memory import journal
 from memory.index import COLLECTION, metadata
 from memory.recall import recall
 from memory.store import Memory
@@ -51,3 +52,14 @@ def test_a_question_is_embedded_as_encode_would(mem):
     assert few.shape == (2, 384)
     assert np.allclose(few, many, atol=1e-5)
     assert np.allclose(np.linalg.norm(few, axis=1), 1.0, atol=1e-5)
+
+
+def test_a_delete_reaches_a_collection_made_after_this_index_opened(home_dir):
+    early = Memory.open(home_dir)
+    assert early.index.count() == 0  # opened before Mochi's collection exists
+    late = Memory.open(home_dir)
+    journal.add_subject(late, "Mochi")
+    note = journal.log(late, "Mochi sneezed twice", subject="Mochi", at="2025-05-01")
+    assert late.index.count() == 1
+    journal.delete(early, note.id)  # the app deletes while the CLI had logged it
+    assert early.index.count() == 0 and Memory.open(home_dir).index.count() == 0
