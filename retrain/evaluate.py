@@ -11,13 +11,16 @@ from agent.answer import unsupported_dates
 from agent.convert import read_base_id
 from agent.model import LoadedModel, Usage, generate
 from agent.prompt import render_prompt
+from agent.settings import Settings
 from retrain.config import TrainConfig
 from retrain.dataset import Dataset, Record
 from retrain.gate import Behaviour, GatePolicy, fact_share
 from retrain.trainer import (add_lora, encode_all, eval_loss, fit, load_for_training, records_sha256,
                              round_adapter_to_bf16, save_adapter)
 
-PROBE_TOKENS = 96
+# "Stops by itself" within the budget the app gives an answer (agent.settings): a stricter cap
+# rejected a candidate whose answers ended at 110-155 tokens, all inside what users get.
+PROBE_TOKENS = Settings().max_new_tokens
 
 
 @dataclass
