@@ -100,35 +100,47 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--max-new-tokens", type=int, default=96, help="answer length cap while asking")
     parser.add_argument("--skip-poisoned", action="store_true", help="only the honest loop")
+    parser.add_argument("--only-poisoned", action="store_true", help="only the poisoned dataset")
     args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="memoloop-loop-") as tmp:
+        if not args.only_poisoned:
+            honest(args, Path(tmp) / "honest")
+        if not args.skip_poisoned:
+            poisoned(args, Path(tmp) / "poisoned")
+
+
+def honest(args, root: Path) -> None:
+    """Correct 20 answers rightly, retrain, and measure the paraphrases before and after."""
     from agent.adapters import STARTER_ADAPTER
     from retrain import registry
 
-    with tempfile.TemporaryDirectory(prefix="memoloop-loop-") as tmp:
-        mem = setup_home(Path(tmp) / "honest")
-        comp = companion(mem, args.max_new_tokens)
-        base = Path(comp.settings.base_model)
-        teach(mem, comp, poisoned=False)
-        records, facts_before = paraphrases(mem, comp)
-        run = retrain(mem)
-        minutes = (run.finished_at - run.started_at).total_seconds() / 60
-        print(f"retrain run {run.id}: {run.status} in {minutes:.1f} min, promoted={run.promoted}: "
-              f"{run.reason or run.error}")
-        candidate = next(a for a in registry.adapters(mem) if a.version == run.adapter_version)
-        facts_after = paraphrases(mem, companion(mem, args.max_new_tokens, str(candidate.path)))[1]
-        losses = held_out_losses(base, {"base": None, "starter": STARTER_ADAPTER, "new": Path(candidate.path)},
-                                 records)
-        cut = 1 - losses["new"] / losses["starter"]
-        print(table(["held-out paraphrases (20)", "base", "starter", f"new adapter ({run.status})"],
-                    [["answer-token loss", losses["base"], losses["starter"], losses["new"]],
-                     ["key facts carried", "", facts_before, facts_after]]))
-        print(f"\nloss cut vs starter: {cut:.0%} (target >= 20%), promoted: {run.promoted}")
-        if not args.skip_poisoned:
-            bad = setup_home(Path(tmp) / "poisoned")
-            teach(bad, companion(bad, args.max_new_tokens), poisoned=True)
-            poisoned = retrain(bad)
-            print(f"poisoned dataset (corrections swapped between questions): {poisoned.status}, "
-                  f"promoted={poisoned.promoted}: {poisoned.reason or poisoned.error} (target: rejected)")
+    mem = setup_home(root)
+    comp = companion(mem, args.max_new_tokens)
+    base = Path(comp.settings.base_model)
+    teach(mem, comp, poisoned=False)
+    records, facts_before = paraphrases(mem, comp)
+    run = retrain(mem)
+    minutes = (run.finished_at - run.started_at).total_seconds() / 60
+    print(f"retrain run {run.id}: {run.status} in {minutes:.1f} min, promoted={run.promoted}: "
+          f"{run.reason or run.error}")
+    candidate = next(a for a in registry.adapters(mem) if a.version == run.adapter_version)
+    facts_after = paraphrases(mem, companion(mem, args.max_new_tokens, str(candidate.path)))[1]
+    losses = held_out_losses(base, {"base": None, "starter": STARTER_ADAPTER, "new": Path(candidate.path)},
+                             records)
+    cut = 1 - losses["new"] / losses["starter"]
+    print(table(["held-out paraphrases (20)", "base", "starter", f"new adapter ({run.status})"],
+                [["answer-token loss", losses["base"], losses["starter"], losses["new"]],
+                 ["key facts carried", "", facts_before, facts_after]]))
+    print(f"\nloss cut vs starter: {cut:.0%} (target >= 20%), promoted: {run.promoted}")
+
+
+def poisoned(args, root: Path) -> None:
+    """The same with the corrections swapped between questions: the gate must reject it."""
+    bad = setup_home(root)
+    teach(bad, companion(bad, args.max_new_tokens), poisoned=True)
+    run = retrain(bad)
+    print(f"poisoned dataset (corrections swapped between questions): {run.status}, "
+          f"promoted={run.promoted}: {run.reason or run.error} (target: rejected)", flush=True)
 
 
 if __name__ == "__main__":
