@@ -17,6 +17,7 @@ from sqlmodel import select
 
 from memory.models import Feedback, Interaction, TrainingRecord
 from memory.store import Memory
+from retrain.gate import agreement
 
 EVAL_PERCENT = 10  # by record hash: a record is in eval forever, whatever else arrives
 # Every adapter is trained from the bare base, so the format the starter taught must be learned
@@ -61,11 +62,17 @@ class Dataset:
         blob = json.dumps([[r.alpaca() for r in part] for part in (self.train, self.eval)], sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()
 
+    @property
+    def user(self) -> list[Record]:
+        """The user's own records, each once (training repeats them), starter replay left out."""
+        unique = {r.key: r for r in self.train + self.eval if r.source != "starter"}
+        return list(unique.values())
+
     def manifest(self) -> dict:
         return {"digest": self.digest, "train": len(self.train), "eval": len(self.eval),
                 "probe": len(self.probe), "user_records": self.user_records,
                 "replay": sum(1 for r in self.train if r.source == "starter"),
-                "eval_percent": EVAL_PERCENT}
+                "against_notes": len(agreement(self.user).against), "eval_percent": EVAL_PERCENT}
 
 
 def from_feedback(mem: Memory) -> list[Record]:
@@ -162,5 +169,6 @@ def read_snapshot(folder: Path) -> Dataset:
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise MemoloopError(f"dataset snapshot '{path}' is missing or corrupt ({exc}); "
                                 "start a new retrain to write a fresh one") from None
-    users = {r.key for r in parts["train"] + parts["eval"] if r.source != "starter"}
-    return Dataset(parts["train"], parts["eval"], parts["probe"], len(users))
+    data = Dataset(parts["train"], parts["eval"], parts["probe"], 0)
+    data.user_records = len(data.user)
+    return data

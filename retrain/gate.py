@@ -1,13 +1,19 @@
 """The promotion gate: a candidate replaces the active adapter only when it is measurably better.
 
-Loss alone misleads here (template words dominate it, FACTS.md), so three checks must all hold:
-1. held-out loss on the user's eval split beats the active adapter's by `margin`;
-2. loss on a fixed starter probe set rises by at most `probe_tolerance` nats per answer token
+Loss alone misleads here (template words dominate it, FACTS.md), and the held-out split is the
+user's own records, which a bad batch of corrections poisons as much as the training split (a
+candidate trained on swapped answers "improves" on swapped held-out answers). So four checks must
+all hold, the first on the data itself:
+1. the user's answers agree with the notes they answer: at most `max_against_notes` of them cite
+   dates while none of those dates is in their (dated) notes. Answers swapped between questions
+   do exactly that; an honest correction cites its notes' dates, or answers a "no record" block;
+2. held-out loss on the user's eval split beats the active adapter's by `margin`;
+3. loss on a fixed starter probe set rises by at most `probe_tolerance` nats per answer token
    (5% perplexity): an absolute bound, since the starter's probe loss is ~0.13 and a relative
    one would turn noise into a regression;
-3. greedy answers to held-out questions stop by themselves, carry the expected key facts
+4. greedy answers to held-out questions stop by themselves, carry the expected key facts
    (dates, numbers, names) and cite only dates from their notes, at least as often as the
-   active adapter's (training on answers swapped between questions breaks the last one).
+   active adapter's.
 """
 from __future__ import annotations
 
@@ -24,6 +30,7 @@ class GatePolicy:
     margin: float = 0.02  # relative held-out loss improvement required
     probe_tolerance: float = 0.05  # probe-loss rise allowed, in nats per answer token
     behaviour_questions: int = 6
+    max_against_notes: float = 0.25  # share of the user's records whose dates contradict their notes
 
 
 @dataclass
@@ -36,6 +43,29 @@ class Behaviour:
         eps = 1e-9
         return (self.stopped >= other.stopped - eps and self.facts >= other.facts - eps
                 and self.grounded >= other.grounded - eps)
+
+
+@dataclass
+class Agreement:
+    """How the user's records agree with their notes: how many there are, which ones do not."""
+    records: int
+    against: list[str]  # questions whose answer cites dates, none of them in its notes
+
+    @property
+    def share(self) -> float:
+        return len(self.against) / self.records if self.records else 0.0
+
+
+def against_notes(answer: str, notes: str) -> bool:
+    """The answer cites dates and its notes have dates, but not one of the answer's."""
+    cited, noted = set(re.findall(_DATE, answer)), set(re.findall(_DATE, notes))
+    return bool(cited and noted and not cited & noted)
+
+
+def agreement(records) -> Agreement:
+    """Over records with .instruction / .input / .output (the user's, each once)."""
+    records = list(records)
+    return Agreement(len(records), [r.instruction for r in records if against_notes(r.output, r.input)])
 
 
 def key_facts(text: str) -> set[str]:
@@ -55,8 +85,14 @@ def fact_share(expected: str, answer: str) -> float:
     return sum(1 for f in facts if f.lower() in lower) / len(facts)
 
 
-def decide(policy: GatePolicy, loss: dict, probe: dict, behaviour: dict[str, Behaviour]) -> tuple[bool, str]:
-    """(promote?, why) from losses {"active", "candidate"}, probe losses, behaviour per model."""
+def decide(policy: GatePolicy, loss: dict, probe: dict, behaviour: dict[str, Behaviour],
+           data: Agreement | None = None) -> tuple[bool, str]:
+    """(promote?, why) from losses {"active", "candidate"}, probe losses, behaviour per model, and
+    how the user's records agree with their notes."""
+    if data is not None and data.share > policy.max_against_notes:
+        return False, (f"{len(data.against)} of your {data.records} training answers cite dates that are "
+                       f"not in the notes they answer (more than {policy.max_against_notes:.0%}), e.g. "
+                       f"\"{data.against[0]}\"; correct those answers again, or activate this adapter by hand")
     active, candidate = loss["active"], loss["candidate"]
     if not candidate < active * (1 - policy.margin):
         return False, (f"held-out loss {candidate:.3f} does not beat the active adapter's {active:.3f} "

@@ -24,7 +24,7 @@ from retrain import dataset as datasets
 from retrain import lease, registry, runs
 from retrain.config import TrainConfig
 from retrain.evaluate import evaluate_adapter, evaluate_candidate
-from retrain.gate import GatePolicy, decide
+from retrain.gate import GatePolicy, agreement, decide
 
 MIN_RECORDS = 4  # below this many approved records a retrain would learn nothing: skip
 
@@ -86,10 +86,11 @@ def _train_and_gate(mem: Memory, run_id: int, cfg: TrainConfig, policy: GatePoli
     out = mem.home.adapters_dir / version
     candidate = evaluate_candidate(base, data, cfg, policy, out, run_id, report)
     losses = {"base": reference.base_loss, "active": reference.loss, "candidate": candidate.loss}
+    agrees = agreement(data.user)
     promote, reason = decide(policy, {"active": reference.loss, "candidate": candidate.loss},
                              {"active": reference.probe_loss, "candidate": candidate.probe_loss},
-                             {"active": reference.behaviour, "candidate": candidate.behaviour})
-    metrics = {"probe_loss": {"active": reference.probe_loss, "candidate": candidate.probe_loss},
+                             {"active": reference.behaviour, "candidate": candidate.behaviour}, agrees)
+    metrics = {"against_notes": {"records": agrees.records, "questions": agrees.against},"probe_loss": {"active": reference.probe_loss, "candidate": candidate.probe_loss},
                "behaviour": {"active": reference.behaviour.__dict__, "candidate": candidate.behaviour.__dict__},
                "best_epoch": candidate.best_epoch, "epoch_losses": candidate.epoch_losses,
                "active_version": active.version if active else None}

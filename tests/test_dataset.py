@@ -10,6 +10,7 @@ from memory.models import Interaction
 from retrain import dataset
 from retrain.dataset import Record, build, in_eval, read_snapshot, starter_held_out, write_snapshot
 from retrain.dataset_import import import_records
+from retrain.gate import against_notes, agreement
 
 STARTER = [Record(f"starter question {i}", "History:\n- no record about this", f"starter answer {i}", "starter")
            for i in range(300)]
@@ -63,6 +64,24 @@ def test_split_is_stable_and_eval_never_trains(mem):
     assert len(user_train) == dataset.USER_WEIGHT * len({r.key for r in user_train})  # corrections weigh more
     assert after.probe and all(r.source == "starter" for r in after.probe)
     assert build(mem, starter=STARTER).digest == after.digest  # deterministic
+
+
+def test_answers_whose_dates_are_not_in_their_notes_are_counted(mem):
+    notes = "History:\n- 2024-02-13 (Mochi, symptom): sneezed\n- 2024-03-01 (Mochi, weight): 4.6 kg"
+    honest = asked(mem, "When did Mochi sneeze?", block=notes)
+    add_feedback(mem, honest, rating=-1, correction="On 2024-02-13 Mochi sneezed.")
+    swapped = asked(mem, "How heavy is Mochi?", block="History:\n- 2024-03-01 (Mochi, weight): 4.6 kg")
+    add_feedback(mem, swapped, rating=-1, correction="On 2024-02-13 Mochi sneezed.")
+    new_fact = asked(mem, "When was Mochi spayed?", block="History:\n- no record about this")
+    add_feedback(mem, new_fact, rating=-1, correction="Mochi was spayed on 2023-06-01.")  # the notes had none
+    undated = asked(mem, "Is Mochi heavy?", block=notes)
+    add_feedback(mem, undated, rating=-1, correction="No, 4.6 kg is a healthy weight.")
+    data = build(mem, starter=STARTER)
+    check = agreement(data.user)
+    assert check.records == 4 and check.against == ["How heavy is Mochi?"]
+    assert check.share == 0.25 and data.manifest()["against_notes"] == 1
+    assert not against_notes("Seen on 2024-02-13 and again on 2025-01-01.", notes)  # one date is in them
+    assert against_notes("Seen on 2025-01-01.", notes) and not against_notes("Seen on 2025-01-01.", "")
 
 
 def test_snapshot_round_trip_and_corruption(mem, tmp_path):

@@ -10,23 +10,28 @@ from memory.errors import MemoloopError
 from memory.interactions import add_feedback, save_interaction
 from memory.models import Interaction
 from retrain import registry, runs
-from retrain.gate import Behaviour, GatePolicy, decide
+from retrain.gate import Agreement, Behaviour, GatePolicy, decide
 
 # A random two-layer model learns slowly: a small margin lets its real (~1%) improvement count.
 FAST = {"max_steps": 12, "grad_accum": 4, "learning_rate": 3e-2, "max_len": 256, "gate": {"margin": 0.005}}
+
+
+def correct_twelve(mem, shift: int = 0) -> None:
+    """Twelve answers corrected; with a `shift`, each gets the correction of another question."""
+    for i in range(12):
+        iid = save_interaction(mem, Interaction(
+            question=f"When did Mochi get her vaccine number {i}?",
+            history_block=f"History:\n- 2024-0{1 + i % 9}-1{i % 10} (Mochi, vaccine): FVRCP booster {i}",
+            answer="I am not sure.", model_answer="I am not sure.")).id
+        j = (i + shift) % 12
+        add_feedback(mem, iid, rating=-1, correction=f"Mochi had FVRCP booster {j} on 2024-0{1 + j % 9}-1{j % 10}.")
 
 
 @pytest.fixture
 def learner(mem, tiny_gemma_dir):
     """A home on the tiny base with a dozen corrected answers."""
     Settings(base_model=str(tiny_gemma_dir)).save(mem.home)
-    for i in range(12):
-        iid = save_interaction(mem, Interaction(
-            question=f"When did Mochi get her vaccine number {i}?",
-            history_block=f"History:\n- 2024-0{1 + i % 9}-1{i % 10} (Mochi, vaccine): FVRCP booster {i}",
-            answer="I am not sure.", model_answer="I am not sure.")).id
-        add_feedback(mem, iid, rating=-1,
-                     correction=f"Mochi had FVRCP booster {i} on 2024-0{1 + i % 9}-1{i % 10}.")
+    correct_twelve(mem)
     return mem
 
 
@@ -50,6 +55,19 @@ def test_a_better_candidate_is_promoted_and_a_worse_one_rejected(learner):
     assert registry.active(learner).version == first.adapter_version
     rejected = [a for a in registry.adapters(learner) if a.version == second.adapter_version]
     assert rejected[0].status == "rejected"
+
+
+def test_corrections_swapped_between_questions_are_trained_but_not_promoted(mem, tiny_gemma_dir):
+    Settings(base_model=str(tiny_gemma_dir)).save(mem.home)
+    correct_twelve(mem, shift=5)
+    before = registry.active(mem)
+    run = run_to_end(mem, FAST)
+    assert run.status == "rejected" and not run.promoted
+    assert registry.active(mem).version == before.version
+    assert run.reason.startswith("12 of your 12 training answers cite dates that are not in the notes")
+    assert len(run.metrics["against_notes"]["questions"]) == 12
+    registry.activate(mem, run.adapter_version)  # the user can still overrule the gate
+    assert registry.active(mem).version == run.adapter_version
 
 
 def test_too_little_data_is_skipped(mem, tiny_gemma_dir):
@@ -96,3 +114,12 @@ def test_gate_rules():
     ok, why = decide(policy, {"active": 1.0, "candidate": 0.7}, {"active": 1.0, "candidate": 1.0},
                      {"active": good, "candidate": Behaviour(stopped=0.5, facts=0.8)})
     assert not ok and "behaviour probe" in why
+    # the user's answers disagree with their own notes: swapped corrections poison the held-out split
+    # too (measured on the real model: held-out 1.689 -> 0.939 on swapped answers), so the data decides
+    swapped = Agreement(records=30, against=["How heavy is Luna?"] * 17)
+    ok, why = decide(policy, {"active": 1.689, "candidate": 0.939}, {"active": 0.129, "candidate": 0.149},
+                     {"active": good, "candidate": good}, swapped)
+    assert not ok and why.startswith("17 of your 30 training answers cite dates") and "How heavy is Luna?" in why
+    ok, _ = decide(policy, {"active": 1.0, "candidate": 0.7}, {"active": 1.0, "candidate": 1.0},
+                   {"active": good, "candidate": good}, Agreement(records=4, against=["one"]))
+    assert ok  # a quarter is allowed: a correction may cite what recall did not find

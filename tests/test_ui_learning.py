@@ -143,6 +143,19 @@ def test_dataset_preview_counts_and_lists_the_records(mem):
     assert len(at.dataframe[-1].value) == 6 + int(counts["Starter examples"])
 
 
+def test_answers_that_cite_dates_missing_from_their_notes_are_pointed_out(mem):
+    corrected_answers(mem, 4)
+    assert not open_page("learning").warning
+    iid = save_interaction(mem, Interaction(question="How heavy is Mochi?",
+                                            history_block="History:\n- 2024-05-02 (Mochi, weight): 4.6 kg",
+                                            answer="4.6 kg", model_answer="4.6 kg")).id
+    add_feedback(mem, iid, correction="Mochi had FVRCP booster 1 on 2024-03-11.")  # another question's answer
+    at = open_page("learning")
+    assert "1 of your answers cites dates that are not in the notes they answer" in at.warning[0].value
+    table = at.dataframe[-1].value
+    assert list(table.loc[~table["dates_agree"], "question"]) == ["How heavy is Mochi?"]
+
+
 def test_a_running_retrain_shows_live_and_then_joins_the_table(mem):
     run = runs.create(mem, "schedule")
     runs.update(mem, run.id, status="running", pid=os.getpid(), heartbeat_at=now(), started_at=now(),

@@ -6,6 +6,7 @@ import re
 from datetime import datetime, timedelta
 
 from memory.dates import as_utc, local_tz
+from retrain.gate import against_notes
 from ui.entries import when_label
 
 DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
@@ -139,7 +140,8 @@ def dataset_rows(data, include_starter: bool) -> list[dict]:
                 continue
             seen.add((split, r.key))
             rows.append({"split": split, "source": SOURCES.get(r.source, r.source.capitalize() or "Imported"),
-                         "question": r.instruction, "answer": r.output, "notes": r.input})
+                         "question": r.instruction, "answer": r.output, "notes": r.input,
+                         "dates_agree": not against_notes(r.output, r.input)})
     return sorted(rows, key=lambda row: row["source"] == SOURCES["starter"])
 
 

@@ -45,6 +45,7 @@ def cmd_dataset(args):
     m = data.manifest()
     emit(args, doc, f"{m['user_records']} approved records: {m['train']} to train on "
          f"({m['replay']} replayed from the starter set), {m['eval']} held out"
+         + (f"; {m['against_notes']} cite dates that are not in their notes" if m["against_notes"] else "")
          + (f"; wrote the training list to {args.out}" if args.out else ""))
 
 

@@ -7,6 +7,7 @@ import streamlit as st
 
 from memory.errors import MemoloopError
 from retrain import compare, dataset, registry, runs, schedule
+from retrain.gate import GatePolicy
 from ui import learning, resources, widgets
 from ui.conversation import markdown_safe
 
@@ -167,6 +168,11 @@ with widgets.user_errors():
     if m["user_records"] and not data.train:
         st.caption("Your first answers are kept aside to test the next adapter with. Rate or correct a few "
                    "more and they become training examples.")
+    if m["against_notes"]:
+        st.warning(f"{m['against_notes']} of your answers {'cites' if m['against_notes'] == 1 else 'cite'} "
+                   "dates that are not in the notes they answer "
+                   f"(unticked below). If more than {GatePolicy().max_against_notes:.0%} do, the next adapter "
+                   "is not promoted: correct those answers again, or use it by hand.", icon=":material/event_busy:")
     if m["user_records"]:
         starter = st.toggle("Show the starter examples too", key="show_starter")
         st.dataframe(
@@ -175,7 +181,10 @@ with widgets.user_errors():
                            "source": st.column_config.TextColumn("From", width="small"),
                            "question": st.column_config.TextColumn("Question", width="medium"),
                            "answer": st.column_config.TextColumn("Answer it learns", width="large"),
-                           "notes": st.column_config.TextColumn("Notes it saw", width="medium")})
+                           "notes": st.column_config.TextColumn("Notes it saw", width="medium"),
+                           "dates_agree": st.column_config.CheckboxColumn(
+                               "Dates in notes", width="small",
+                               help="Unticked: the answer cites dates, and none of them is in its notes.")})
     else:
         st.info("Nothing of yours to learn from yet: rate answers :material/thumb_up: or correct them "
                 "on the **Ask** page.", icon=":material/thumb_up:")
