@@ -58,7 +58,10 @@ class Memory:
                     live = [r for r in rows if r.live]
                     vectors = index.embed([r.text for r in live]) if live else None
                 if writing is not None:
-                    done += self._finish(writing.result(), progress)
+                    written = writing.result()
+                    done += written
+                    if progress is not None:
+                        progress(written)
                 if not rows:
                     return done
                 writing = writer.submit(self._write_and_mark, rows, vectors)
@@ -77,12 +80,6 @@ class Memory:
             conn.execute(text("UPDATE observation SET indexed = 1 WHERE id IN :ids")
                          .bindparams(bindparam("ids", expanding=True)), {"ids": [r.id for r in rows]})
         return len(rows)
-
-    @staticmethod
-    def _finish(count: int, progress) -> int:
-        if progress is not None:
-            progress(count)
-        return count
 
     def write_index(self, rows: list[Observation], embeddings=None) -> None:
         """Put the live rows in the index (with `embeddings` of them, if computed) and drop the others."""

@@ -48,6 +48,14 @@ def read_text(path: Path) -> str:
         ) from None
 
 
+def csv_rows(path: Path, content: str, required: set[str], needs: str) -> list[tuple[int, dict]]:
+    """(line number, row) for each row of a CSV whose header must name `required` columns."""
+    reader = csv.DictReader(io.StringIO(content))
+    if not reader.fieldnames or not required <= set(reader.fieldnames):
+        raise MemoloopError(f"{path} line 1: the CSV header needs {needs}")
+    return [(reader.line_num, dict(row)) for row in reader]
+
+
 def parse_rows(path: Path) -> list[tuple[int, dict]]:
     """(line number, record) for each row of a .jsonl or .csv file."""
     path = Path(path)
@@ -56,10 +64,7 @@ def parse_rows(path: Path) -> list[tuple[int, dict]]:
         raise MemoloopError(f"'{path}' is not a .jsonl or .csv file; export your notes as one of those")
     content = read_text(path)
     if suffix == ".csv":
-        reader = csv.DictReader(io.StringIO(content))
-        if not reader.fieldnames or "text" not in reader.fieldnames:
-            raise MemoloopError(f"{path} line 1: the CSV header needs at least 'text' (and 'at', 'subject')")
-        return [(reader.line_num, dict(row)) for row in reader]
+        return csv_rows(path, content, {"text"}, "at least 'text' (and 'at', 'subject')")
     rows = []
     for number, line in enumerate(content.splitlines(), start=1):
         if not line.strip():

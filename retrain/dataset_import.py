@@ -1,8 +1,6 @@
 """Bring your own data: an Alpaca JSON list or an instruction,input,output CSV, all or nothing."""
 from __future__ import annotations
 
-import csv
-import io
 import json
 from pathlib import Path
 
@@ -13,7 +11,7 @@ from memory.errors import MemoloopError
 from memory.journal import MAX_TEXT_CHARS
 from memory.models import TrainingRecord
 from memory.store import Memory
-from memory.transfer import read_text
+from memory.transfer import csv_rows, read_text
 from retrain.dataset import Record
 
 
@@ -25,10 +23,8 @@ def read_records(path: Path) -> list[tuple[str, dict]]:
         raise MemoloopError(f"'{path}' is not a .json (Alpaca list) or .csv (instruction,input,output) file")
     content = read_text(path)
     if suffix == ".csv":
-        reader = csv.DictReader(io.StringIO(content))
-        if not reader.fieldnames or not {"instruction", "output"} <= set(reader.fieldnames):
-            raise MemoloopError(f"{path} line 1: the CSV header needs instruction and output (input is optional)")
-        return [(f"line {reader.line_num}", dict(row)) for row in reader]
+        rows = csv_rows(path, content, {"instruction", "output"}, "instruction and output (input is optional)")
+        return [(f"line {number}", row) for number, row in rows]
     try:
         rows = json.loads(content)
     except json.JSONDecodeError as exc:

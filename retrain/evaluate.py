@@ -11,16 +11,11 @@ from agent.answer import unsupported_dates
 from agent.convert import read_base_id
 from agent.model import LoadedModel, Usage, generate
 from agent.prompt import render_prompt
-from agent.settings import Settings
 from retrain.config import TrainConfig
 from retrain.dataset import Dataset, Record
 from retrain.gate import Behaviour, GatePolicy, fact_share
 from retrain.trainer import (add_lora, encode_all, eval_loss, fit, load_for_training, records_sha256,
                              round_adapter_to_bf16, save_adapter)
-
-# "Stops by itself" within the budget the app gives an answer (agent.settings): a stricter cap
-# rejected a candidate whose answers ended at 110-155 tokens, all inside what users get.
-PROBE_TOKENS = Settings().max_new_tokens
 
 
 @dataclass
@@ -38,8 +33,12 @@ def alpaca(records: list[Record]) -> list[dict]:
     return [r.alpaca() for r in records]
 
 
-def behaviour_of(model, tokenizer, records: list[Record], n: int) -> Behaviour:
-    """Greedy answers to held-out questions: do they stop, and carry the expected key facts?"""
+def behaviour_of(model, tokenizer, records: list[Record], n: int, max_new_tokens: int) -> Behaviour:
+    """Greedy answers to held-out questions: do they stop, and carry the expected key facts?
+
+    "Stops by itself" means within the budget the app gives an answer (`Settings.max_new_tokens`):
+    a stricter cap rejected a candidate whose answers ended at 110-155 tokens of the 160 users get.
+    """
     sample = records[:n]
     if not sample:
         return Behaviour(stopped=0.0, facts=0.0)
@@ -49,7 +48,7 @@ def behaviour_of(model, tokenizer, records: list[Record], n: int) -> Behaviour:
     model.eval()
     for r in sample:
         usage = Usage()
-        text = "".join(generate(loaded, render_prompt(r.instruction, r.input), PROBE_TOKENS, usage))
+        text = "".join(generate(loaded, render_prompt(r.instruction, r.input), max_new_tokens, usage))
         stopped += usage.stopped
         facts += fact_share(r.output, text)
         grounded += not unsupported_dates(text, r.input)
@@ -58,7 +57,7 @@ def behaviour_of(model, tokenizer, records: list[Record], n: int) -> Behaviour:
 
 
 def evaluate_adapter(base: Path, adapter: Path | None, data: Dataset, cfg: TrainConfig,
-                     policy: GatePolicy, report) -> Evaluation:
+                     policy: GatePolicy, answer_tokens: int, report) -> Evaluation:
     """The base's held-out loss, and the reference (active) adapter's losses and behaviour."""
     from peft import PeftModel
 
@@ -69,15 +68,16 @@ def evaluate_adapter(base: Path, adapter: Path | None, data: Dataset, cfg: Train
         model = PeftModel.from_pretrained(model, str(adapter), is_trainable=False)
     result = Evaluation(loss=eval_loss(model, tokenizer, alpaca(data.eval), cfg.max_len),
                         probe_loss=eval_loss(model, tokenizer, alpaca(data.probe), cfg.max_len),
-                        behaviour=behaviour_of(model, tokenizer, data.eval, policy.behaviour_questions),
+                        behaviour=behaviour_of(model, tokenizer, data.eval, policy.behaviour_questions,
+                                               answer_tokens),
                         base_loss=base_loss)
     del model
     gc.collect()
     return result
 
 
-def evaluate_candidate(base: Path, data: Dataset, cfg: TrainConfig, policy: GatePolicy, out: Path,
-                       run_id: int, report) -> Evaluation:
+def evaluate_candidate(base: Path, data: Dataset, cfg: TrainConfig, policy: GatePolicy, answer_tokens: int,
+                       out: Path, run_id: int, report) -> Evaluation:
     """Train a fresh LoRA from the base, keep its best epoch by held-out loss, save it to `out`."""
     from peft import get_peft_model_state_dict, set_peft_model_state_dict
 
@@ -106,7 +106,8 @@ def evaluate_candidate(base: Path, data: Dataset, cfg: TrainConfig, policy: Gate
     report({"phase": "measuring the candidate", "step": stats["steps"], "total": stats["steps"]})
     result = Evaluation(loss=eval_loss(model, tokenizer, held, cfg.max_len),
                         probe_loss=eval_loss(model, tokenizer, alpaca(data.probe), cfg.max_len),
-                        behaviour=behaviour_of(model, tokenizer, data.eval, policy.behaviour_questions),
+                        behaviour=behaviour_of(model, tokenizer, data.eval, policy.behaviour_questions,
+                                               answer_tokens),
                         best_epoch=best.get("epoch"), epoch_losses=epoch_losses, steps=stats["steps"])
     meta = {"kind": "memoloop-lora-adapter", "version": out.name, "run": run_id, "base_model": read_base_id(base),
             "dataset_sha256": records_sha256(train, held), "config": cfg.to_json(), **stats,

@@ -81,10 +81,11 @@ def _train_and_gate(mem: Memory, run_id: int, cfg: TrainConfig, policy: GatePoli
     active = registry.active(mem)
     if active and active.base_model and active.base_model != read_base_id(base):
         active = None  # trained on another base model: the bare base is the reference
-    reference = evaluate_adapter(base, Path(active.path) if active else None, data, cfg, policy, report)
+    reference = evaluate_adapter(base, Path(active.path) if active else None, data, cfg, policy,
+                                 settings.max_new_tokens, report)
     version = registry.next_version(mem)
     out = mem.home.adapters_dir / version
-    candidate = evaluate_candidate(base, data, cfg, policy, out, run_id, report)
+    candidate = evaluate_candidate(base, data, cfg, policy, settings.max_new_tokens, out, run_id, report)
     losses = {"base": reference.base_loss, "active": reference.loss, "candidate": candidate.loss}
     agrees = agreement(data.user)
     promote, reason = decide(policy, {"active": reference.loss, "candidate": candidate.loss},
