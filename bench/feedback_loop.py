@@ -89,6 +89,12 @@ def held_out_losses(base: Path, adapters: dict, records: list[dict]) -> dict:
     return out
 
 
+def against_notes(run) -> str:
+    """The gate's data check, as the run recorded it."""
+    check = (run.metrics or {}).get("against_notes") or {}
+    return f"{len(check.get('questions', []))} of {check.get('records', 0)} answers cite dates not in their notes"
+
+
 def retrain(mem):
     from retrain import runs
 
@@ -122,7 +128,7 @@ def honest(args, root: Path) -> None:
     run = retrain(mem)
     minutes = (run.finished_at - run.started_at).total_seconds() / 60
     print(f"retrain run {run.id}: {run.status} in {minutes:.1f} min, promoted={run.promoted}: "
-          f"{run.reason or run.error}")
+          f"{run.reason or run.error}; {against_notes(run)}")
     candidate = next(a for a in registry.adapters(mem) if a.version == run.adapter_version)
     facts_after = paraphrases(mem, companion(mem, args.max_new_tokens, str(candidate.path)))[1]
     losses = held_out_losses(base, {"base": None, "starter": STARTER_ADAPTER, "new": Path(candidate.path)},
@@ -140,7 +146,10 @@ def poisoned(args, root: Path) -> None:
     teach(bad, companion(bad, args.max_new_tokens), poisoned=True)
     run = retrain(bad)
     print(f"poisoned dataset (corrections swapped between questions): {run.status}, "
-          f"promoted={run.promoted}: {run.reason or run.error} (target: rejected)", flush=True)
+          f"promoted={run.promoted}: {run.reason or run.error}; {against_notes(run)} (target: rejected)", flush=True)
+    if run.status in ("succeeded", "rejected"):
+        print(f"its held-out loss {run.eval_loss['active']:.3f} -> {run.eval_loss['candidate']:.3f}, "
+              f"probe {run.metrics['probe_loss']['active']:.3f} -> {run.metrics['probe_loss']['candidate']:.3f}")
 
 
 if __name__ == "__main__":
