@@ -43,7 +43,8 @@ def cmd_dataset(args):
         except OSError as exc:
             raise MemoloopError(f"cannot write '{out}': {exc.strerror or exc}") from None
     m = data.manifest()
-    emit(args, doc, f"{m['user_records']} approved records: {m['train']} to train on "
+    emit(args, doc, f"{m['user_records']} approved record{'' if m['user_records'] == 1 else 's'}: "
+         f"{m['train']} to train on "
          f"({m['replay']} replayed from the starter set), {m['eval']} held out"
          + (f"; {m['against_notes']} cite dates that are not in their notes" if m["against_notes"] else "")
          + (f"; wrote the training list to {args.out}" if args.out else ""))

@@ -1,0 +1,72 @@
+"""The CLI contract for the learning commands: ask, feedback, dataset, adapters, retrain, schedule."""
+import json
+
+import pytest
+
+from agent.settings import Settings
+from tests.conftest import run_cli
+from ui.cli import main
+
+
+def cli_json(capsys, *args: str, home) -> object:
+    capsys.readouterr()
+    assert main([*args, "--json", "--home", str(home)]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_ask_feedback_and_the_dataset_it_makes(mem, cats, home_dir, gemma_dir, tmp_path, capsys):
+    Settings(base_model=str(gemma_dir)).save(mem.home)
+    answer = cli_json(capsys, "ask", "When did Luna get her FVRCP booster?", "--subject", "Luna", home=home_dir)
+    assert set(answer) >= {"interaction_id", "answer", "citations", "red_flag", "no_record", "adapter"}
+    assert not answer["no_record"] and answer["adapter"] == "starter"
+    assert [c["at"][:10] for c in answer["citations"]] == ["2025-08-01"]
+
+    right = "Luna got her FVRCP booster at the clinic on 2025-08-01."
+    feedback = cli_json(capsys, "feedback", str(answer["interaction_id"]), "--down", "--correction", right,
+                        home=home_dir)
+    assert feedback["rating"] == -1 and feedback["correction"] == right
+
+    data = cli_json(capsys, "dataset", home=home_dir)
+    mine = [r for r in data["train"] + data["eval"] if r["instruction"] == "When did Luna get her FVRCP booster?"]
+    assert [r["output"] for r in mine] in ([right], [right, right])  # trained twice, or held out once
+    assert "2025-08-01 (Luna, vaccine)" in mine[0]["input"]
+
+    out = tmp_path / "train.json"
+    assert main(["dataset", "--out", str(out), "--home", str(home_dir)]) == 0
+    assert "1 approved record: " in capsys.readouterr().out
+    assert json.loads(out.read_text()) == data["train"]
+
+
+def test_dataset_import_and_a_record_whose_dates_its_notes_lack(home_dir, tmp_path, capsys):
+    rows = [{"instruction": "When was Mochi spayed?", "input": "", "output": "On 2023-06-01."},
+            {"instruction": "How heavy is Mochi?", "input": "History:\n- 2024-05-02 (Mochi, weight): 4.6 kg",
+             "output": "On 2024-02-13 Mochi sneezed."}]
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps(rows))
+    assert cli_json(capsys, "dataset", "import", str(path), home=home_dir) == {"imported": 2, "duplicates": 0}
+    assert main(["dataset", "--home", str(home_dir)]) == 0
+    assert "2 approved records" in (line := capsys.readouterr().out)
+    assert "1 cite dates that are not in their notes" in line
+
+
+def test_adapters_retrain_and_schedule_status(home_dir, capsys):
+    listed = cli_json(capsys, "adapters", "list", home=home_dir)
+    assert [(a["version"], a["status"]) for a in listed] == [("starter", "active")]
+    assert main(["retrain", "--home", str(home_dir)]) == 0
+    assert "no retrain has run yet" in capsys.readouterr().out
+    shown = cli_json(capsys, "schedule", "show", home=home_dir)
+    assert set(shown) == {"cron", "paused", "next_run", "min_new_records", "last_run"}
+    assert shown["last_run"] is None and not shown["paused"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["feedback", "999", "--up"], "999"),
+    (["adapters", "activate", "v99"], "v99"),
+    (["adapters", "rollback"], "no earlier adapter"),
+    (["dataset", "import", "notes.txt"], ".json (Alpaca list) or .csv"),
+])
+def test_learning_mistakes_are_one_line_exit_2(home_dir, args, message):
+    result = run_cli(*args, home=home_dir)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
