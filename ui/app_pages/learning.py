@@ -177,14 +177,15 @@ with widgets.user_errors():
         starter = st.toggle("Show the starter examples too", key="show_starter")
         st.dataframe(
             pd.DataFrame(learning.dataset_rows(data, starter)), hide_index=True, width="stretch",
+            column_order=("split", "source", "dates_agree", "question", "answer", "notes"),
             column_config={"split": st.column_config.TextColumn("Set", width="small"),
                            "source": st.column_config.TextColumn("From", width="small"),
                            "question": st.column_config.TextColumn("Question", width="medium"),
                            "answer": st.column_config.TextColumn("Answer it learns", width="large"),
                            "notes": st.column_config.TextColumn("Notes it saw", width="medium"),
                            "dates_agree": st.column_config.CheckboxColumn(
-                               "Dates in notes", width="small",
-                               help="Unticked: the answer cites dates, and none of them is in its notes.")})
+                               "In notes", width="small",
+                               help="Are the dates this answer cites in its notes? Unticked: it cites dates, none of them in its notes.")})
     else:
         st.info("Nothing of yours to learn from yet: rate answers :material/thumb_up: or correct them "
                 "on the **Ask** page.", icon=":material/thumb_up:")
