@@ -185,7 +185,8 @@ with widgets.user_errors():
                            "notes": st.column_config.TextColumn("Notes it saw", width="medium"),
                            "dates_agree": st.column_config.CheckboxColumn(
                                "In notes", width="small",
-                               help="Are the dates this answer cites in its notes? Unticked: it cites dates, none of them in its notes.")})
+                               help="Are the dates this answer cites in its notes? Unticked: it cites "
+                                    "dates, and none of them is in its notes.")})
     else:
         st.info("Nothing of yours to learn from yet: rate answers :material/thumb_up: or correct them "
                 "on the **Ask** page.", icon=":material/thumb_up:")
