@@ -91,7 +91,8 @@ def _train_and_gate(mem: Memory, run_id: int, cfg: TrainConfig, policy: GatePoli
     promote, reason = decide(policy, {"active": reference.loss, "candidate": candidate.loss},
                              {"active": reference.probe_loss, "candidate": candidate.probe_loss},
                              {"active": reference.behaviour, "candidate": candidate.behaviour}, agrees)
-    metrics = {"against_notes": {"records": agrees.records, "questions": agrees.against},"probe_loss": {"active": reference.probe_loss, "candidate": candidate.probe_loss},
+    metrics = {"against_notes": {"records": agrees.records, "questions": agrees.against},
+               "probe_loss": {"active": reference.probe_loss, "candidate": candidate.probe_loss},
                "behaviour": {"active": reference.behaviour.__dict__, "candidate": candidate.behaviour.__dict__},
                "best_epoch": candidate.best_epoch, "epoch_losses": candidate.epoch_losses,
                "active_version": active.version if active else None}
