@@ -80,10 +80,10 @@ class ObservationIndex:
         """Move the vectors of the single collection (memoloop <= 0.1) into per-subject ones."""
         old = self.client.get_collection(COLLECTION, embedding_function=self.embedder)
         while True:
-            res = old.get(limit=page, include=["embeddings", "metadatas", "documents"])
+            res = old.get(limit=page, include=["embeddings", "metadatas"])
             if not res["ids"]:
                 break
-            self.upsert([int(i) for i in res["ids"]], res["documents"], res["metadatas"], res["embeddings"])
+            self.upsert([int(i) for i in res["ids"]], [""] * len(res["ids"]), res["metadatas"], res["embeddings"])
             old.delete(ids=res["ids"])
         self.client.delete_collection(COLLECTION)
 
@@ -121,9 +121,9 @@ class ObservationIndex:
             for subject_id, rows in by_subject.items():
                 for start in range(0, len(rows), MAX_BATCH):
                     part = rows[start:start + MAX_BATCH]
-                    self._collection(subject_id).upsert(
-                        ids=[str(ids[n]) for n in part], documents=[texts[n] for n in part],
-                        metadatas=[metadatas[n] for n in part], embeddings=[np.asarray(vectors[n]) for n in part])
+                    self._collection(subject_id).upsert(  # no documents: the text lives in SQL only
+                        ids=[str(ids[n]) for n in part], metadatas=[metadatas[n] for n in part],
+                        embeddings=[np.asarray(vectors[n]) for n in part])
 
     def delete(self, ids: list[int]) -> None:
         if ids:

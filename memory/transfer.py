@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from sqlalchemy import insert, update
 from sqlmodel import select
 
 from memory.dates import iso, parse_when
@@ -85,9 +86,10 @@ def import_file(mem: Memory, path: Path, *, kinds=None, allow_future: bool = Fal
     report = ImportReport()
     with mem.session() as s:
         names = {x.name.lower(): x for x in s.exec(select(Subject))}
-        seen = {(o.subject_id, iso(o.happened_at), o.kind, o.text)
-                for o in s.exec(select(Observation).where(Observation.deleted_at.is_(None)))}
-        staged, id_map, interaction_map = [], {}, {}
+        live = select(Observation.subject_id, Observation.happened_at, Observation.kind, Observation.text)
+        seen = {(subject_id, iso(at), kind, note) for subject_id, at, kind, note
+                in s.exec(live.where(Observation.deleted_at.is_(None)))}
+        staged, interaction_map = [], {}
         for number, record in rows:
             try:
                 kind_of_row = record.get("type", "observation")
@@ -107,15 +109,18 @@ def import_file(mem: Memory, path: Path, *, kinds=None, allow_future: bool = Fal
                     raise MemoloopError(f"type '{kind_of_row}' is not one of subject, observation, interaction, feedback")
             except MemoloopError as exc:
                 raise MemoloopError(f"{path} line {number}: {exc}; nothing was imported") from None
+        notes = [(record, item) for record, item in staged if isinstance(item, Observation)]
+        ids = _insert_notes(s, [item for _, item in notes])
+        id_map = {record["id"]: new for (record, _), new in zip(notes, ids) if "id" in record}
+        for (record, _), new in zip(notes, ids):  # an edited note points at the one it replaced
+            old = id_map.get(record.get("supersedes_id"))
+            if old:
+                s.execute(update(Observation).where(Observation.id == new).values(supersedes_id=old))
+                s.execute(update(Observation).where(Observation.id == old).values(superseded_by_id=new))
+        report.observations = len(notes)
         for record, item in staged:
             if isinstance(item, Observation):
-                item.supersedes_id = id_map.get(record.get("supersedes_id"))
-                s.add(item)
-                s.flush()
-                id_map[record.get("id", object())] = item.id
-                if item.supersedes_id:
-                    s.get(Observation, item.supersedes_id).superseded_by_id = item.id
-                report.observations += 1
+                continue
             elif item == "interaction":
                 it = Interaction(**_fields(record, Interaction, drop=("id", "asked_at", "subject")))
                 it.asked_at = parse_when(record.get("asked_at"), allow_future=True)
@@ -133,6 +138,20 @@ def import_file(mem: Memory, path: Path, *, kinds=None, allow_future: bool = Fal
         s.commit()
     _index_in_batches(mem, progress)
     return report
+
+
+def _insert_notes(s, notes: list[Observation]) -> list[int]:
+    """The notes in one multi-row INSERT; their new ids, in order.
+
+    The ORM would INSERT them one by one to learn each id. From its first INSERT this transaction
+    holds SQLite's write lock, and a new row's id is the largest id + 1, so the last len(notes)
+    rows are these, in the order given.
+    """
+    if not notes:
+        return []
+    s.execute(insert(Observation), [n.model_dump(exclude={"id"}) for n in notes])
+    newest = s.exec(select(Observation.id).order_by(Observation.id.desc()).limit(len(notes))).all()
+    return list(reversed(newest))
 
 
 def _index_in_batches(mem: Memory, progress) -> None:

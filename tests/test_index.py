@@ -20,13 +20,14 @@ def test_a_single_collection_from_an_older_version_is_split_on_open(mem, cats, h
     index = mem.index
     rows = {}
     for subject_id, collection in index.collections.items():
-        got = collection.get(include=["embeddings", "metadatas", "documents"])
-        rows.update({i: (e, m, d) for i, e, m, d in zip(got["ids"], got["embeddings"], got["metadatas"], got["documents"])})
+        got = collection.get(include=["embeddings", "metadatas"])
+        rows.update({i: (e, m) for i, e, m in zip(got["ids"], got["embeddings"], got["metadatas"])})
+    texts = {str(oid): note for note, oid in cats.items()}
     index.reset()
     old = index.client.create_collection(COLLECTION, embedding_function=index.embedder,
                                          configuration={"hnsw": {"space": "cosine"}})
     old.add(ids=list(rows), embeddings=[np.asarray(r[0]) for r in rows.values()],
-            metadatas=[r[1] for r in rows.values()], documents=[r[2] for r in rows.values()])
+            metadatas=[r[1] for r in rows.values()], documents=[texts[i] for i in rows])
 
     reopened = Memory.open(home_dir)
     assert reopened.index.count() == len(cats) and reopened.pending() == 0
