@@ -11,7 +11,7 @@ collection follows from its SQL row.
 from __future__ import annotations
 
 import fcntl
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -156,13 +156,20 @@ class ObservationIndex:
             out.update({int(i): np.asarray(v, dtype=np.float32) for i, v in zip(res["ids"], res["embeddings"])})
         return out
 
+    def embed_soon(self, texts: list[str]) -> Future:
+        """`embed` in a background thread (torch releases the GIL): the caller goes on meanwhile."""
+        return self._threads().submit(self.embed, texts)
+
     def _each(self, call, items: list) -> list:
         """`call` on each item; on several at once in threads (Chroma releases the GIL)."""
         if len(items) < 2:
             return [call(item) for item in items]
+        return list(self._threads().map(call, items))
+
+    def _threads(self) -> ThreadPoolExecutor:
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="memoloop-index")
-        return list(self._pool.map(call, items))
+        return self._pool
 
     def _some(self, subject_ids: list[int] | None) -> list:
         if subject_ids is None:

@@ -10,6 +10,7 @@ the question it answers. Every hit carries an absolute relevance score in [0, 1]
 from __future__ import annotations
 
 import re
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -92,10 +93,11 @@ def recall(mem: Memory, question: str, *, subject: str | None = None, k: int = 5
     scope = _scope(mem, question, subject, subjects)
     tf = timewords.parse(question, now)
     query = _strip_names(tf.rest, list(subjects.values())) or tf.rest
-    vectors = mem.index.embed([query] + ([tf.anchor[1]] if tf.anchor else []))
+    embedding = mem.index.embed_soon([query] + ([tf.anchor[1]] if tf.anchor else []))
     if tf.anchor:
-        _resolve_anchor(mem, tf, vectors[1], _scope(mem, tf.anchor[1], subject, subjects), subjects, vocabulary)
-    hits = _search(mem, query, vectors[0], scope, tf, subjects, max(k, CANDIDATES), vocabulary)
+        anchor = embedding.result()[1]
+        _resolve_anchor(mem, tf, anchor, _scope(mem, tf.anchor[1], subject, subjects), subjects, vocabulary)
+    hits = _search(mem, query, embedding, scope, tf, subjects, max(k, CANDIDATES), vocabulary)
     scope_names = None if scope is None else [subjects[i] for i in scope if i != HOUSEHOLD]
     return Recall(question, rank(hits, tf, threshold, k), scope_names, tf)
 
@@ -167,10 +169,13 @@ def _resolve_anchor(mem, tf, vector, scope, subjects, vocabulary) -> None:
 
 
 def _search(mem, query, vector, scope, tf, subjects, n, vocabulary) -> list[Hit]:
+    """`vector` is the query's embedding, or a Future of [it, ...]: the keyword search runs meanwhile."""
     with mem.engine.connect() as conn:
         asked = keywords.weigh(conn, concepts(query, vocabulary))
-        ids = _vector_candidates(mem, conn, vector, n, scope, tf)
-        ids = _unique(ids + keywords.candidates(conn, asked, scope, tf.start, tf.end, n))
+        by_keyword = keywords.candidates(conn, asked, scope, tf.start, tf.end, n)
+        if isinstance(vector, Future):
+            vector = vector.result()[0]
+        ids = _unique(_vector_candidates(mem, conn, vector, n, scope, tf) + by_keyword)
         near = _neighbours(conn, ids)
         rows = _rows(conn, _unique(ids + _flat(near.values())))
         coverage = keywords.coverage(conn, asked, {i: (r.kind, r.text) for i, r in rows.items()})
