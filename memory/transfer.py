@@ -89,7 +89,7 @@ def import_file(mem: Memory, path: Path, *, kinds=None, allow_future: bool = Fal
         live = select(Observation.subject_id, Observation.happened_at, Observation.kind, Observation.text)
         seen = {(subject_id, iso(at), kind, note) for subject_id, at, kind, note
                 in s.exec(live.where(Observation.deleted_at.is_(None)))}
-        staged, interaction_map = [], {}
+        notes, others, interaction_map = [], [], {}  # (record, Observation), (record, "interaction"|"feedback")
         for number, record in rows:
             try:
                 kind_of_row = record.get("type", "observation")
@@ -102,14 +102,13 @@ def import_file(mem: Memory, path: Path, *, kinds=None, allow_future: bool = Fal
                         report.duplicates += 1
                         continue
                     seen.add(key)
-                    staged.append((record, obs))
+                    notes.append((record, obs))
                 elif kind_of_row in ("interaction", "feedback"):
-                    staged.append((record, kind_of_row))
+                    others.append((record, kind_of_row))
                 else:
                     raise MemoloopError(f"type '{kind_of_row}' is not one of subject, observation, interaction, feedback")
             except MemoloopError as exc:
                 raise MemoloopError(f"{path} line {number}: {exc}; nothing was imported") from None
-        notes = [(record, item) for record, item in staged if isinstance(item, Observation)]
         ids = _insert_notes(s, [item for _, item in notes])
         id_map = {record["id"]: new for (record, _), new in zip(notes, ids) if "id" in record}
         for (record, _), new in zip(notes, ids):  # an edited note points at the one it replaced
@@ -118,10 +117,8 @@ def import_file(mem: Memory, path: Path, *, kinds=None, allow_future: bool = Fal
                 s.execute(update(Observation).where(Observation.id == new).values(supersedes_id=old))
                 s.execute(update(Observation).where(Observation.id == old).values(superseded_by_id=new))
         report.observations = len(notes)
-        for record, item in staged:
-            if isinstance(item, Observation):
-                continue
-            elif item == "interaction":
+        for record, item in others:
+            if item == "interaction":
                 it = Interaction(**_fields(record, Interaction, drop=("id", "asked_at", "subject")))
                 it.asked_at = parse_when(record.get("asked_at"), allow_future=True)
                 it.subject_id = names[record["subject"].lower()].id if record.get("subject") else None

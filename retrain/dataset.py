@@ -55,7 +55,6 @@ class Dataset:
     train: list[Record]  # user records in the train split + the starter replay slice
     eval: list[Record]  # user records in the held-out split: never trained on
     probe: list[Record]  # fixed starter records: the gate's regression check
-    user_records: int
 
     @property
     def digest(self) -> str:
@@ -67,6 +66,10 @@ class Dataset:
         """The user's own records, each once (training repeats them), starter replay left out."""
         unique = {r.key: r for r in self.train + self.eval if r.source != "starter"}
         return list(unique.values())
+
+    @property
+    def user_records(self) -> int:
+        return len(self.user)
 
     def manifest(self) -> dict:
         return {"digest": self.digest, "train": len(self.train), "eval": len(self.eval),
@@ -138,7 +141,7 @@ def build(mem: Memory, starter: list[Record] | None = None, seed: int = 0) -> Da
     probe = sorted(unseen, key=lambda r: r.key)[:PROBE_SIZE]
     pool = sorted((r for r in starter if not starter_held_out(r.alpaca())), key=lambda r: r.key)
     replay = random.Random(seed).sample(pool, min(len(pool), REPLAY_MAX)) if train else []
-    return Dataset(train=train * USER_WEIGHT + replay, eval=held, probe=probe, user_records=len(records))
+    return Dataset(train=train * USER_WEIGHT + replay, eval=held, probe=probe)
 
 
 def write_snapshot(dataset: Dataset, folder: Path) -> Path:
@@ -169,6 +172,4 @@ def read_snapshot(folder: Path) -> Dataset:
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise MemoloopError(f"dataset snapshot '{path}' is missing or corrupt ({exc}); "
                                 "start a new retrain to write a fresh one") from None
-    data = Dataset(parts["train"], parts["eval"], parts["probe"], 0)
-    data.user_records = len(data.user)
-    return data
+    return Dataset(parts["train"], parts["eval"], parts["probe"])
