@@ -179,6 +179,13 @@ class ObservationIndex:
     def count(self) -> int:
         return sum(c.count() for c in self.collections.values())
 
+    def close(self) -> None:
+        """Stop the query threads and release Chroma's files (its system is shared per path in a process)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        self.client.close()
+
     def reset(self) -> None:
         with exclusive(self.chroma_dir):
             for subject_id in list(self.collections):

@@ -24,6 +24,20 @@ class Memory:
     def open(cls, path=None) -> "Memory":
         return cls(Home.open(path))
 
+    def close(self) -> None:
+        """Release the database connections and the vector index's files; a long-lived process
+        (the scheduler, the tests) opens many homes or many times and must not leak them."""
+        if self._index is not None:
+            self._index.close()
+            self._index = None
+        self.engine.dispose()
+
+    def __enter__(self) -> Memory:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     @property
     def index(self) -> ObservationIndex:
         if self._index is None:

@@ -100,7 +100,11 @@ def new_records_since_last_success(mem: Memory) -> int:
 
 def scheduled_retrain(home_root: str) -> int | None:
     """The scheduled job: claim this cron time, then skip (with the reason) or run one retrain."""
-    mem = Memory.open(home_root)
+    with Memory.open(home_root) as mem:  # the scheduler lives for weeks: each tick gives its connections back
+        return _scheduled_retrain(mem)
+
+
+def _scheduled_retrain(mem: Memory) -> int | None:
     pol = policy(mem)
     if pol.paused:
         return None

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import selectors
 import subprocess
 import sys
 from pathlib import Path
@@ -33,7 +34,8 @@ def home_dir(tmp_path) -> Path:
 def mem(home_dir):
     from memory.store import Memory
 
-    return Memory.open(home_dir)
+    with Memory.open(home_dir) as mem:
+        yield mem
 
 
 @pytest.fixture
@@ -65,6 +67,17 @@ def run_cli(*args: str, home: Path, input: str | None = None) -> subprocess.Comp
     exe = Path(sys.executable).with_name("memoloop")
     return subprocess.run([str(exe), *args, "--home", str(home)], capture_output=True, text=True,
                           input=input, timeout=300)
+
+
+def first_line(stream, timeout: float) -> str:
+    """The first line a child process prints, waiting at most `timeout` seconds for it.
+
+    With epoll, not select(): after a few hundred tests the pipe's descriptor may be >= 1024.
+    """
+    with selectors.DefaultSelector() as waiting:
+        waiting.register(stream, selectors.EVENT_READ)
+        assert waiting.select(timeout=timeout), f"the process printed nothing within {timeout:.0f} s"
+    return stream.readline()
 
 
 MODEL_CACHE = REPO / ".cache" / "models"  # git-ignored; the real model is converted once per checkout

@@ -4,7 +4,6 @@ Screenshots of every page go to artifacts/screenshots/ (git-ignored) for a perso
 """
 from __future__ import annotations
 
-import select
 import signal
 import subprocess
 import sys
@@ -16,7 +15,7 @@ import pytest
 
 from agent.settings import Settings
 from memory.home import Home
-from tests.conftest import REPO
+from tests.conftest import REPO, first_line
 from tests.test_ui_up import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -41,9 +40,7 @@ def app_url(home_dir, gemma_dir):
     server = subprocess.Popen([str(exe), "up", "--port", str(port), "--home", str(home_dir)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        ready, _, _ = select.select([server.stdout], [], [], 90)
-        assert ready, "memoloop up printed nothing within 90 s"
-        assert server.stdout.readline().startswith("memoloop is running at")
+        assert first_line(server.stdout, timeout=90).startswith("memoloop is running at")
         yield f"http://127.0.0.1:{port}"
     finally:
         server.send_signal(signal.SIGINT)

@@ -64,3 +64,25 @@ def test_a_delete_reaches_a_collection_made_after_this_index_opened(home_dir):
     assert late.index.count() == 1
     journal.delete(early, note.id)  # the app deletes while the CLI had logged it
     assert early.index.count() == 0 and Memory.open(home_dir).index.count() == 0
+
+
+def test_closing_a_memory_gives_back_its_files(tmp_path):
+    """The scheduler opens the home on every tick: a Memory must not keep SQLite or Chroma files open."""
+    import gc
+    import os
+
+    def open_files() -> int:
+        gc.collect()  # what earlier tests left for the collector is not this test's business
+        return len(os.listdir("/proc/self/fd"))
+
+    def one_tick(home):
+        with Memory.open(home) as m:
+            journal.add_subject(m, "Mochi")
+            journal.log(m, "Mochi ate all her breakfast", subject="Mochi", at="2025-06-01")
+            assert recall(m, "Did Mochi eat breakfast?").hits
+
+    one_tick(tmp_path / "warm-up")  # the embedding model and Chroma's own modules load once per process
+    before = open_files()
+    for n in range(3):
+        one_tick(tmp_path / f"home-{n}")
+    assert open_files() <= before  # without close(): +12 per tick

@@ -1,7 +1,6 @@
 """`memoloop up`: the real command, a real Streamlit server on 127.0.0.1, stopped with Ctrl-C."""
 from __future__ import annotations
 
-import select
 import signal
 import socket
 import subprocess
@@ -9,7 +8,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from tests.conftest import run_cli
+from tests.conftest import first_line, run_cli
 
 HOST = "127.0.0.1"
 
@@ -36,9 +35,7 @@ def test_up_prints_its_url_serves_and_stops_cleanly_on_ctrl_c(home_dir):
     server = subprocess.Popen([str(exe), "up", "--port", str(port), "--home", str(home_dir)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        ready, _, _ = select.select([server.stdout], [], [], 90)
-        assert ready, "memoloop up printed nothing within 90 s"
-        assert server.stdout.readline().startswith(f"memoloop is running at http://{HOST}:{port} ")
+        assert first_line(server.stdout, timeout=90).startswith(f"memoloop is running at http://{HOST}:{port} ")
         with urllib.request.urlopen(f"http://{HOST}:{port}/_stcore/health", timeout=10) as reply:
             assert reply.read() == b"ok"
 

@@ -135,7 +135,7 @@ def schedule_line(home: Home) -> str:
     from memory.store import Memory
     from retrain import schedule
 
-    mem = Memory(home)
-    pol, nxt = schedule.policy(mem), schedule.next_run(mem)
+    with Memory(home) as mem:
+        pol, nxt = schedule.policy(mem), schedule.next_run(mem)
     when = nxt.astimezone().strftime("%Y-%m-%d %H:%M") if nxt else "paused"
     return f"next {when} (cron '{pol.cron}', after {pol.min_new_records} new approved answers)"
