@@ -23,6 +23,10 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 def _isolated_home(tmp_path, monkeypatch):
     """Point MEMOLOOP_HOME at a temp dir so a forgotten --home never writes to ~/.local/share."""
     monkeypatch.setenv("MEMOLOOP_HOME", str(tmp_path / "home"))
+    yield
+    resources = sys.modules.get("ui.resources")  # a UI test opened this home's journal in the page cache
+    if resources is not None:
+        resources._memory.clear()  # closes it, as the app's "Clear cache" would
 
 
 @pytest.fixture

@@ -57,6 +57,7 @@ def test_three_processes_writing_at_once_lose_nothing(mem, home_dir):
 def test_a_lost_index_folder_is_rebuilt_from_sql(mem, cats, home_dir):
     import shutil
 
+    mem.close()  # the folder is lost while memoloop is not running; a new process opens the home
     shutil.rmtree(home_dir / "chroma")
     fresh = Memory.open(home_dir)
     assert fresh.index.count() == len(cats)

@@ -22,7 +22,7 @@ def home_dir() -> str:
     return str(default_home())
 
 
-@st.cache_resource(show_spinner="Opening your journal…")
+@st.cache_resource(show_spinner="Opening your journal…", on_release=Memory.close)  # e.g. "Clear cache"
 def _memory(home: str) -> Memory:
     mem = Memory.open(home)
     mem.index  # opened here, once, so no two sessions race to create the vector index
