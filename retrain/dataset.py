@@ -2,7 +2,10 @@
 
 instruction = the question, input = the dated history block the model saw, output = the answer
 rated up, or the user's corrected answer (a correction always wins). Rated down without a
-correction: left out (kept in SQL for preference training later).
+correction: left out (kept in SQL for preference training later). A rated-up model answer that
+states a date its notes do not have (the answer showed a "Check:" line) is left out too, and
+counted: training on it would teach the model to invent dates. A correction is the user's own
+words and always trains.
 """
 from __future__ import annotations
 
@@ -10,11 +13,12 @@ import hashlib
 import json
 import random
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlmodel import select
 
+from agent.answer import unsupported_dates
 from memory.models import Feedback, Interaction, TrainingRecord
 from memory.store import Memory
 from retrain.gate import agreement
@@ -55,6 +59,7 @@ class Dataset:
     train: list[Record]  # user records in the train split + the starter replay slice
     eval: list[Record]  # user records in the held-out split: never trained on
     probe: list[Record]  # fixed starter records: the gate's regression check
+    invented: list[Record] = field(default_factory=list)  # rated-up answers left out: dates not in their notes
 
     @property
     def digest(self) -> str:
@@ -75,7 +80,8 @@ class Dataset:
         return {"digest": self.digest, "train": len(self.train), "eval": len(self.eval),
                 "probe": len(self.probe), "user_records": self.user_records,
                 "replay": sum(1 for r in self.train if r.source == "starter"),
-                "against_notes": len(agreement(self.user).against), "eval_percent": EVAL_PERCENT}
+                "against_notes": len(agreement(self.user).against), "invented_dates": len(self.invented),
+                "eval_percent": EVAL_PERCENT}
 
 
 def from_feedback(mem: Memory) -> list[Record]:
@@ -129,9 +135,16 @@ def load_starter(path: Path = STARTER) -> list[Record]:
     return [Record(r["instruction"], r.get("input", ""), r["output"], "starter") for r in rows]
 
 
+def invents_dates(record: Record) -> bool:
+    """A rated-up model answer with a date that is not in the notes it was given."""
+    return record.source == "approved" and bool(unsupported_dates(record.output, record.input))
+
+
 def build(mem: Memory, starter: list[Record] | None = None, seed: int = 0) -> Dataset:
     """What the next retrain trains and evaluates on: deterministic for the same data."""
     records = approved(mem)
+    invented = [r for r in records if invents_dates(r)]
+    records = [r for r in records if not invents_dates(r)]
     train = [r for r in records if not in_eval(r)]
     held = [r for r in records if in_eval(r)]
     if records and not held:  # a small set still needs something to judge the candidate on
@@ -141,7 +154,7 @@ def build(mem: Memory, starter: list[Record] | None = None, seed: int = 0) -> Da
     probe = sorted(unseen, key=lambda r: r.key)[:PROBE_SIZE]
     pool = sorted((r for r in starter if not starter_held_out(r.alpaca())), key=lambda r: r.key)
     replay = random.Random(seed).sample(pool, min(len(pool), REPLAY_MAX)) if train else []
-    return Dataset(train=train * USER_WEIGHT + replay, eval=held, probe=probe)
+    return Dataset(train=train * USER_WEIGHT + replay, eval=held, probe=probe, invented=invented)
 
 
 def write_snapshot(dataset: Dataset, folder: Path) -> Path:

@@ -4,6 +4,8 @@ import json
 import pytest
 
 from agent.settings import Settings
+from memory.interactions import add_feedback, save_interaction
+from memory.models import Interaction
 from tests.conftest import run_cli
 from ui.cli import main
 
@@ -47,6 +49,17 @@ def test_dataset_import_and_a_record_whose_dates_its_notes_lack(home_dir, tmp_pa
     assert main(["dataset", "--home", str(home_dir)]) == 0
     assert "2 approved records" in (line := capsys.readouterr().out)
     assert "1 cite dates that are not in their notes" in line
+
+
+def test_dataset_names_the_rated_up_answers_it_leaves_out(mem, home_dir, capsys):
+    iid = save_interaction(mem, Interaction(question="When did Mochi last weigh in?",
+                                            history_block="History:\n- 2024-05-02 (Mochi, weight): 4.6 kg",
+                                            answer="On 2024-06-09.", model_answer="On 2024-06-09.")).id
+    add_feedback(mem, iid, rating=1)
+    assert main(["dataset", "--home", str(home_dir)]) == 0
+    line = capsys.readouterr().out
+    assert line.startswith("0 approved records")
+    assert f"left out 1 rated-up answer with dates not in their notes (interactions {iid};" in line
 
 
 def test_adapters_retrain_and_schedule_status(home_dir, capsys):

@@ -84,6 +84,21 @@ def test_answers_whose_dates_are_not_in_their_notes_are_counted(mem):
     assert against_notes("Seen on 2025-01-01.", notes) and not against_notes("Seen on 2025-01-01.", "")
 
 
+def test_a_rated_up_answer_that_invents_a_date_is_left_out_and_counted(mem):
+    notes = "History:\n- 2024-02-13 (Mochi, symptom): sneezed"
+    faithful = asked(mem, "When did Mochi sneeze?", "Mochi sneezed on 2024-02-13.", block=notes)
+    invented = asked(mem, "Has Mochi sneezed before?", "Yes, on 2024-02-13 and on 2024-05-02.", block=notes)
+    corrected = asked(mem, "When was Mochi spayed?", "On 2024-02-13.", block=notes)
+    for iid in (faithful, invented, corrected):
+        add_feedback(mem, iid, rating=1)
+    add_feedback(mem, corrected, correction="Mochi was spayed on 2023-06-01.")  # the user's own words train
+    data = build(mem, starter=STARTER)
+    assert sorted(r.instruction for r in data.user) == ["When did Mochi sneeze?", "When was Mochi spayed?"]
+    assert [(r.instruction, r.interaction_id) for r in data.invented] == [("Has Mochi sneezed before?", invented)]
+    assert data.manifest()["invented_dates"] == 1
+    assert not any("2024-05-02" in r.output for r in data.train + data.eval)
+
+
 def test_snapshot_round_trip_and_corruption(mem, tmp_path):
     for i in range(12):
         add_feedback(mem, asked(mem, f"question {i}"), rating=1)

@@ -156,6 +156,21 @@ def test_answers_that_cite_dates_missing_from_their_notes_are_pointed_out(mem):
     assert list(table.loc[~table["dates_agree"], "question"]) == ["How heavy is Mochi?"]
 
 
+def test_rated_up_answers_with_invented_dates_are_left_out_and_named(mem):
+    corrected_answers(mem, 4)
+    assert not open_page("learning").info
+    iid = save_interaction(mem, Interaction(question="When did Mochi last weigh in?",
+                                            history_block="History:\n- 2024-05-02 (Mochi, weight): 4.6 kg",
+                                            answer="On 2024-05-02 and 2024-06-09.",
+                                            model_answer="On 2024-05-02 and 2024-06-09.")).id
+    add_feedback(mem, iid, rating=1)
+    at = open_page("learning")
+    assert "Left out of training: 1 answer you rated up" in at.info[0].value
+    assert "When did Mochi last weigh in?" in at.info[0].value
+    assert metric(at, "Your answers") == "4"
+    assert "When did Mochi last weigh in?" not in set(at.dataframe[-1].value["question"])
+
+
 def test_a_running_retrain_shows_live_and_then_joins_the_table(mem):
     run = runs.create(mem, "schedule")
     runs.update(mem, run.id, status="running", pid=os.getpid(), heartbeat_at=now(), started_at=now(),
