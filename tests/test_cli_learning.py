@@ -59,7 +59,7 @@ def test_dataset_names_the_rated_up_answers_it_leaves_out(mem, home_dir, capsys)
     assert main(["dataset", "--home", str(home_dir)]) == 0
     line = capsys.readouterr().out
     assert line.startswith("0 approved records")
-    assert f"left out 1 rated-up answer with dates not in their notes (interactions {iid};" in line
+    assert f"left out 1 rated-up answer with dates not in their notes (interaction {iid};" in line
 
 
 def test_adapters_retrain_and_schedule_status(home_dir, capsys):

@@ -165,8 +165,8 @@ def test_rated_up_answers_with_invented_dates_are_left_out_and_named(mem):
                                             model_answer="On 2024-05-02 and 2024-06-09.")).id
     add_feedback(mem, iid, rating=1)
     at = open_page("learning")
-    assert "Left out of training: 1 answer you rated up" in at.info[0].value
-    assert "When did Mochi last weigh in?" in at.info[0].value
+    assert at.info[0].value.startswith("Not used for training: “When did Mochi last weigh in?”. You rated its "
+                                       "answer up, but the answer states a date that is not in its notes")
     assert metric(at, "Your answers") == "4"
     assert "When did Mochi last weigh in?" not in set(at.dataframe[-1].value["question"])
 

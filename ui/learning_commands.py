@@ -47,11 +47,18 @@ def cmd_dataset(args):
          f"{m['train']} to train on "
          f"({m['replay']} replayed from the starter set), {m['eval']} held out"
          + (f"; {m['against_notes']} cite dates that are not in their notes" if m["against_notes"] else "")
-         + (f"; left out {m['invented_dates']} rated-up answer{'' if m['invented_dates'] == 1 else 's'} with "
-            "dates not in their notes (interactions " + ", ".join(str(r.interaction_id) for r in data.invented)
-            + "; `memoloop feedback ID --correction TEXT` trains on your words instead)"
-            if data.invented else "")
+         + _left_out(data.invented)
          + (f"; wrote the training list to {args.out}" if args.out else ""))
+
+
+def _left_out(invented) -> str:
+    if not invented:
+        return ""
+    one = len(invented) == 1
+    ids = ", ".join(str(r.interaction_id) for r in invented)
+    return (f"; left out {len(invented)} rated-up answer{'' if one else 's'} with dates not in their notes "
+            f"(interaction{'' if one else 's'} {ids}; `memoloop feedback ID --correction TEXT` trains on your "
+            "words instead)")
 
 
 def run_json(run) -> dict:

@@ -174,11 +174,15 @@ with widgets.user_errors():
                    f"(unticked below). If more than {GatePolicy().max_against_notes:.0%} do, the next adapter "
                    "is not promoted: correct those answers again, or use it by hand.", icon=":material/event_busy:")
     if data.invented:
-        n = len(data.invented)
-        st.info(f"Left out of training: {n} answer{'' if n == 1 else 's'} you rated up, because each states a "
-                "date that is not in its notes (it showed a “Check” line) and the model would learn to invent "
-                "dates: " + "; ".join(f"“{markdown_safe(r.instruction)}”" for r in data.invented[:3])
-                + ("…" if n > 3 else "."), icon=":material/event_busy:")
+        named = "; ".join(f"“{markdown_safe(r.instruction)}”" for r in data.invented[:3])
+        if len(data.invented) == 1:
+            said = (f"Not used for training: {named}. You rated its answer up, but the answer states a date "
+                    "that is not in its notes")
+        else:
+            said = (f"Not used for training: {len(data.invented)} answers you rated up ({named}"
+                    f"{'…' if len(data.invented) > 3 else ''}). Each states a date that is not in its notes")
+        st.info(said + " (it showed a “Check” line), and learning it would teach the model to invent dates.",
+                icon=":material/event_busy:")
     if m["user_records"]:
         starter = st.toggle("Show the starter examples too", key="show_starter")
         st.dataframe(
