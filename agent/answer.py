@@ -7,7 +7,6 @@
 """
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from agent.model import LoadedModel, Usage, generate, load_model, prepare_defaul
 from agent.pack import Pack, load_pack
 from agent.settings import Settings
 from agent.knowledge import Knowledge
+from memory.dates import unsupported_dates
 from memory.errors import MemoloopError
 from memory.interactions import save_interaction
 from memory.models import Interaction
@@ -193,10 +193,3 @@ class Turn:
         return Answer(row.id, text, d.citations, d.red_flag, d.no_record, model.adapter_version, unsupported)
 
 
-_ISO = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
-
-
-def unsupported_dates(answer: str, block: str) -> list[str]:
-    """Dates the answer states that are not in the block the model saw (it must not invent any)."""
-    allowed = set(_ISO.findall(block))
-    return [d for d in dict.fromkeys(_ISO.findall(answer)) if d not in allowed]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from agent.answer import unsupported_dates
+from memory.dates import unsupported_dates
 from memory.models import Feedback, Interaction, TrainingRecord
 from memory.store import Memory
 from retrain.gate import agreement
@@ -144,7 +144,7 @@ def build(mem: Memory, starter: list[Record] | None = None, seed: int = 0) -> Da
     """What the next retrain trains and evaluates on: deterministic for the same data."""
     records = approved(mem)
     invented = [r for r in records if invents_dates(r)]
-    records = [r for r in records if not invents_dates(r)]
+    records = [r for r in records if r not in invented]
     train = [r for r in records if not in_eval(r)]
     held = [r for r in records if in_eval(r)]
     if records and not held:  # a small set still needs something to judge the candidate on
