@@ -8,22 +8,23 @@
 from __future__ import annotations
 
 import time
+from itertools import chain
 from pathlib import Path
 from dataclasses import dataclass, field
 
+from agent import guard
+from agent.decoding import Constraint
 from agent.draft import Draft, draft_answer
 from agent.adapters import adapter_base
 from agent.model import LoadedModel, Usage, generate, load_model, prepare_default_model, read_base_id
+from agent.prompt import STOP_TOKEN_IDS
 from agent.pack import Pack, load_pack
 from agent.settings import Settings
 from agent.knowledge import Knowledge
-from memory.dates import unsupported_dates
 from memory.errors import MemoloopError
 from memory.interactions import save_interaction
 from memory.models import Interaction
 from memory.store import Memory
-
-NO_RECORD_HOLD_CHARS = 80  # how much of the model's start is held back to see if it says "no record"
 
 
 @dataclass
@@ -34,8 +35,10 @@ class Answer:
     red_flag: str | None
     no_record: bool
     adapter: str | None
-    unsupported_dates: list[str] = field(default_factory=list)
-    body: str = ""  # the model's words alone
+    unsupported_dates: list[str] = field(default_factory=list)  # dates the model wrote that were cut
+    cut: list[dict] = field(default_factory=list)  # the model's sentences that were not shown, and why
+    trend: object = None  # memory.series.Trend for a measured quantity, shown as a table
+    body: str = ""  # the answer's words without the red flag and the disclaimer
     disclaimer: str | None = None
 
     def to_json(self) -> dict:
@@ -112,15 +115,16 @@ class Turn:
         self.companion, self.draft = companion, draft
         self.answer: Answer | None = None
         self.started = time.perf_counter()
+        self.raw, self.guarded = "", guard.Guarded([], [])  # the model's own words, and what the guard made of them
 
     def __iter__(self):
         for _kind, text in self.parts():
             yield text
 
     def body(self):
-        """Only the model's words (and the date check), streamed."""
+        """The answer without the flag and the disclaimer (the page shows those apart), streamed."""
         for kind, text in self.parts():
-            if kind in ("body", "check"):
+            if kind in ("measured", "body", "check"):
                 yield text
 
     def parts(self):
@@ -132,64 +136,73 @@ class Turn:
 
         if d.red_flag:
             yield part("flag", f"See a vet now: {d.red_flag}\n\n")
+        for line in d.measured:  # computed in code: the data, before any words about it
+            yield part("measured", f"{line}.\n\n")
+        said: list[str] = []
+        if d.no_record:
+            said.append(self._no_record_line())
+            yield "body", said[-1]
         usage, model = Usage(), self.companion.model
-        spoken = []
-        for piece in self._model_pieces(model, usage):
-            spoken.append(piece)
-            yield "body", piece
-        said = "".join(spoken).strip()
-        if not said:  # the model said nothing useful: the vetted facts speak for themselves
-            said = " ".join(f.text for f in d.facts) or "I could not phrase an answer this time."
-            yield "body", said
-        texts.append(said)
-        unsupported = unsupported_dates(said, d.block)
-        if unsupported:
-            yield part("check", f"\n\n(Check: {', '.join(unsupported)} is not in your notes.)")
+        for sentence in self._checked_sentences(model, usage):
+            said.append(sentence)
+            yield "body", (" " if len(said) > 1 else "") + sentence
+        for note in ([] if d.no_record else guard.uncovered_notes(" ".join(said), d.block)):
+            said.append(note.said)  # every note the code chose is stated, with its date
+            yield "body", (" " if len(said) > 1 else "") + note.said
+        if len(said) == d.no_record:  # the model said nothing that holds: the vetted facts speak for themselves
+            said.append(" ".join(f.text for f in d.facts) or "I could not phrase an answer this time.")
+            yield "body", (" " if len(said) > 1 else "") + said[-1]
+        body = " ".join(said)
+        texts.append(body)
+        guarded = self.guarded
+        if guarded.cut:
+            yield part("check", f"\n\n({guard.cut_summary(guarded.cut)})")
         disclaimer = None
         if pack.needs_disclaimer(red_flag=bool(d.red_flag), no_record=d.no_record,
                                  kinds=[n.kind for n in d.notes]):
             disclaimer = pack.disclaimer
             yield part("disclaimer", f"\n\n{disclaimer}")
-        self.answer = self._store("".join(texts).strip(), said, usage, model, unsupported)
-        self.answer.body, self.answer.disclaimer = said, disclaimer
+        self.answer = self._store("".join(texts).strip(), body, usage, model, guarded)
+        self.answer.body, self.answer.disclaimer = body, disclaimer
 
-    def _model_pieces(self, model: LoadedModel, usage: Usage):
-        """The model's words; with no record, its start is held back until it is known to say so."""
-        pieces = generate(model, self.draft.prompt, self.companion.settings.max_new_tokens, usage)
-        if not self.draft.no_record:
-            yield from pieces
-            return
-        held = ""
-        for piece in pieces:
-            if held is None:
-                yield piece
-                continue
-            held += piece
-            if len(held) >= NO_RECORD_HOLD_CHARS:
-                yield self._open_no_record(held)
-                held = None
-        if held is not None:
-            yield self._open_no_record(held)
+    def _checked_sentences(self, model: LoadedModel, usage: Usage):
+        """The model's sentences as it finishes each, checked before it is shown: a sentence that
+        fails comes back as the note it was made from (agent.guard). Sets .raw and .guarded."""
+        d = self.draft
+        constraint = Constraint(model.tokenizer, f"{d.block}\n{d.question}", d.no_record, STOP_TOKEN_IDS)
+        pieces = generate(model, d.prompt, self.companion.settings.max_new_tokens, usage, constraint)
+        raw, shown, checked, guarded = "", 0, 0, guard.Guarded([], [])
+        for piece in chain(pieces, [None]):  # None: the model has finished
+            raw = raw + piece if piece is not None else raw
+            finished = guard.sentences(raw) if piece is None else guard.sentences(raw)[:-1]
+            if len(finished) == checked:
+                continue  # no new sentence finished: nothing to check yet
+            checked = len(finished)
+            guarded = guard.guard(" ".join(finished), d.block, tuple(d.measured))
+            for sentence in guarded.shown[shown:]:
+                if not (d.no_record and "no record" in sentence.lower()):  # the code said it already
+                    yield sentence
+            shown = len(guarded.shown)
+        self.raw, self.guarded = raw.strip(), guarded
 
-    def _open_no_record(self, start: str) -> str:
-        """No record is decided in code: the answer says so first, whatever the model began with."""
-        if "no record" in start.lower():
-            return start
+    def _no_record_line(self) -> str:
+        """No record is decided in code: the answer says so first, whatever the model says."""
         who = f" for {self.draft.scope_label}" if self.draft.scope_label else ""
-        start = start.lstrip()
-        joint = "\n" if start.startswith(("-", "*", "1.")) else " "
-        return f"There is no record of this{who} in your journal.{joint}{start}"
+        return f"There is no record of this{who} in your journal."
 
-    def _store(self, text: str, said: str, usage: Usage, model: LoadedModel, unsupported: list[str]) -> Answer:
+    def _store(self, text: str, said: str, usage: Usage, model: LoadedModel, guarded: guard.Guarded) -> Answer:
         d = self.draft
         row = save_interaction(self.companion.mem, Interaction(
             question=d.question, subject_id=d.subject_id,
             retrieved=[{"id": h.id, "score": round(h.score, 4)} for h in d.recall.hits],
             citations=d.citations, prompt=d.prompt, history_block=d.block, answer=text, model_answer=said,
+            cut=guarded.cut,
             no_record=d.no_record, red_flag=d.red_flag, base_model=model.base_id,
             adapter_version=model.adapter_version,
             latency_ms=int((time.perf_counter() - self.started) * 1000),
             prompt_tokens=usage.prompt_tokens, completion_tokens=usage.completion_tokens))
-        return Answer(row.id, text, d.citations, d.red_flag, d.no_record, model.adapter_version, unsupported)
+        return Answer(row.id, text, d.citations, d.red_flag, d.no_record, model.adapter_version,
+                      guard.unsupported_dates(self.raw, d.block), cut=guarded.cut,
+                      trend=d.trend)
 
 

@@ -1,13 +1,15 @@
 """Everything decided before the model speaks: which notes, which facts, no record, red flag."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from agent.knowledge import Knowledge
 from agent.pack import KnowledgeFact, Pack
 from agent.prompt import Note, context_block, render_prompt
-from memory import journal
+from agent.triage import about_the_past
+from memory import journal, series
 from memory.dates import day_label, iso, now as utcnow
 from memory.recall import Hit, Recall, recall
 from memory.store import Memory
@@ -25,10 +27,16 @@ class Draft:
     red_flag: str | None
     subject_id: int | None
     scope_label: str | None
+    profiles: list[str] = field(default_factory=list)  # "Mochi is a female cat (she/her), spayed"
+    trend: series.Trend | None = None  # a measured quantity asked about, computed in code
 
     @property
     def no_record(self) -> bool:
-        return not self.chosen
+        return not self.chosen and self.trend is None
+
+    @property
+    def measured(self) -> list[str]:
+        return [self.trend.summary(self.scope_label or "the cat")] if self.trend else []
 
     @property
     def notes(self) -> list[Note]:
@@ -36,7 +44,7 @@ class Draft:
 
     @property
     def block(self) -> str:
-        return context_block(self.notes, self.facts)
+        return context_block(self.notes, self.facts, self.profiles, self.measured)
 
     @property
     def prompt(self) -> str:
@@ -44,27 +52,60 @@ class Draft:
 
     @property
     def citations(self) -> list[dict]:
-        """The notes passed to the model, as data: never parsed out of its text."""
-        return [{"id": h.id, "at": iso(h.at), "text": h.text} for h in self.chosen]
+        """The notes passed to the model (and the measurements behind a trend), as data: never parsed
+        out of its text."""
+        cited = [{"id": h.id, "at": iso(h.at), "text": h.text} for h in self.chosen]
+        seen = {c["id"] for c in cited}
+        points = self.trend.points if self.trend else []
+        return cited + [{"id": p.id, "at": iso(p.at), "text": p.text} for p in points if p.id not in seen]
+
 
 
 def draft_answer(mem: Memory, pack: Pack, knowledge: Knowledge, question: str,
                  subject: str | None = None, now: datetime | None = None) -> Draft:
     now = now or utcnow()
-    found = recall(mem, question, subject=subject, k=MAX_NOTES * 2, now=now, vocabulary=pack.vocabulary)
+    found = recall(mem, question, subject=subject, k=MAX_NOTES * 2, now=now, vocabulary=pack.vocabulary,
+                   specific=pack.specific)
     chosen = found.relevant[:MAX_NOTES]
     # "The latest" is computed in code: newest first, unless the question asks for the first time.
     chosen.sort(key=lambda h: h.at, reverse=found.time.order != "earliest")
-    names = list(journal.subject_names(mem).values())
+    ids_by_name = {v: k for k, v in journal.subject_names(mem).items()}
     in_scope = found.scope or []
+    subject_id = ids_by_name.get(in_scope[0]) if in_scope else None
+    trend = measured_trend(mem, found, [ids_by_name[n] for n in in_scope] if in_scope else None)
+    if trend is not None:  # the measurements speak for the quantity; other notes only if they are about it
+        chosen = [h for h in chosen if h.kind == "weight" or h.id in {p.id for p in trend.points}][:MAX_NOTES]
     recent = [o.text for name in (in_scope or [None])
               for o in journal.timeline(mem, subject=name, since=now - timedelta(days=RED_FLAG_DAYS))]
-    subject_id = None
-    if in_scope:
-        subject_id = {v: k for k, v in journal.subject_names(mem).items()}.get(in_scope[0])
+    asked_now = not about_the_past(found.question, found.time, now)
     return Draft(
         question=found.question, recall=found, chosen=chosen,
-        facts=knowledge.lookup(found.question, names),
-        red_flag=pack.triage(found.question, recent, names),
+        facts=knowledge.lookup(found.question, list(ids_by_name)),
+        red_flag=pack.triage(found.question if asked_now else "", recent, list(ids_by_name),
+                             sexes=_sexes(mem, in_scope)),
         subject_id=subject_id, scope_label=", ".join(in_scope) or None,
+        profiles=[p.profile for p in journal.list_subjects(mem) if p.name in in_scope and p.profile],
+        trend=trend,
     )
+
+
+def measured_trend(mem: Memory, found: Recall, subject_ids: list[int] | None) -> series.Trend | None:
+    """A question about a measured quantity ("how has her weight changed?") is answered from the
+    series in code, within the question's time window, for the pet asked about."""
+    key = series.asked_metric(found.question, series.metric_keys(mem))
+    if key is None or (subject_ids is not None and len(subject_ids) != 1):
+        return None
+    points = series.series(mem, key, subject_ids, found.time.start, found.time.end)
+    if subject_ids is None and len({p.subject for p in points}) != 1:
+        return None  # whose weight? without one pet named, the notes answer instead
+    if not points:
+        return None
+    if found.time.order == "latest" or re.search(r"\b(?:now|current(?:ly)?|weigh|weighs)\b", found.question, re.I) \
+            and not re.search(r"\b(?:chang\w*|trend|over time|since|lost|gained|gain|loss|history)\b",
+                              found.question, re.I):
+        points = points[-1:]
+    return series.Trend(key, points)
+
+
+def _sexes(mem: Memory, names: list[str]) -> list[str]:
+    return [p.sex for p in journal.list_subjects(mem) if p.name in names and p.sex]

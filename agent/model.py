@@ -135,11 +135,12 @@ def _adapter_version(adapter_path: Path) -> str:
 
 
 def generate(loaded: LoadedModel, prompt: str, max_new_tokens: int = 160,
-             usage: Usage | None = None) -> Iterator[str]:
+             usage: Usage | None = None, constraint=None) -> Iterator[str]:
     """Stream the answer to a rendered prompt (agent.prompt.render_prompt), greedy, in text pieces.
 
     A plain greedy loop over the KV cache: as fast as `model.generate` (measured) and no thread,
-    so a consumer that stops iterating stops the model too.
+    so a consumer that stops iterating stops the model too. `constraint` (agent.decoding) picks
+    the best token its rules allow and stops at a repeated sentence.
     """
     from transformers import DynamicCache
 
@@ -151,8 +152,9 @@ def generate(loaded: LoadedModel, prompt: str, max_new_tokens: int = 160,
     new: list[int] = []
     shown = ""
     logits = _forward(model, ids, cache)
+    text = ""
     while True:
-        token = int(logits.argmax())
+        token = constraint.pick(logits, text) if constraint else int(logits.argmax())
         new.append(token)
         usage.completion_tokens = len(new)
         if token in STOP_TOKEN_IDS:
@@ -163,7 +165,7 @@ def generate(loaded: LoadedModel, prompt: str, max_new_tokens: int = 160,
         if text.startswith(shown) and not text.endswith("\ufffd") and len(text) > len(shown):
             yield text[len(shown):]
             shown = text
-        if len(new) >= max_new_tokens or looping(new):
+        if len(new) >= max_new_tokens or looping(new) or (constraint and constraint.done(text)):
             break
         logits = _forward(model, torch.tensor([[token]], device=ids.device), cache)
     text = tok.decode(new, skip_special_tokens=True)

@@ -63,6 +63,7 @@ class RedFlag:
     patterns: tuple[re.Pattern, ...]
     unless: tuple[re.Pattern, ...] = ()
     with_: tuple[re.Pattern, ...] = ()  # all-of: e.g. vomiting *and* lethargy
+    sex: tuple[tuple[str, str], ...] = ()  # (sex, sentence added for a pet of that sex)
 
     def matches(self, text: str) -> bool:
         t = normalize(text)
@@ -81,6 +82,7 @@ class Pack:
     disclaimer_when: dict
     knowledge: tuple[KnowledgeFact, ...]
     vocabulary: dict  # concept -> words a cat owner uses for it (recall's query vocabulary)
+    specific: tuple[str, ...] = ()  # terms that name one thing: a note must say it to answer it
 
     def red_flag(self, question: str, recent_texts: list[str] = (), names: list[str] = ()) -> RedFlag | None:
         """The first flag, in pack order, matched by the question, else by a recent observation.
@@ -94,10 +96,15 @@ class Pack:
                     return flag
         return None
 
-    def triage(self, question: str, recent_texts: list[str] = (), names: list[str] = ()) -> str | None:
-        """The reason to show first, or None: see `red_flag`."""
+    def triage(self, question: str, recent_texts: list[str] = (), names: list[str] = (),
+               sexes: list[str] = ()) -> str | None:
+        """The reason to show first, or None: see `red_flag`. `sexes`: of the pets asked about; a
+        rule may say more for one sex ("a blocked urethra is mostly a male cat's emergency")."""
         flag = self.red_flag(question, recent_texts, names)
-        return flag.reason if flag else None
+        if flag is None:
+            return None
+        extra = [text for sex, text in flag.sex if sexes and set(sexes) == {sex}]
+        return " ".join([flag.reason, *extra])
 
     def needs_disclaimer(self, *, red_flag: bool = False, no_record: bool = False, kinds=()) -> bool:
         """Whether an answer with this red flag / no-record state / cited note kinds shows the disclaimer."""
@@ -132,7 +139,9 @@ def load_pack(name: str = "cat_care", packs_dir: Path | None = None) -> Pack:
                     red_flags=flags, disclaimer=data["disclaimer"],
                     disclaimer_when=dict(data.get("disclaimer_when") or {}),
                     knowledge=_read_knowledge(root / name / "knowledge.jsonl"),
-                    vocabulary=_read_vocabulary(root / name / "vocabulary.json"))
+                    vocabulary=_read_vocabulary(root / name / "vocabulary.json"),
+                    specific=tuple(_read_json(root / name / "vocabulary.json").get("_specific", ()))
+                    if (root / name / "vocabulary.json").exists() else ())
     except (KeyError, TypeError) as e:
         raise MemoloopError(f"domain pack file {path} is missing the field {e}; "
                             f"see {path.parent / 'README.md'}") from None
@@ -157,7 +166,8 @@ def _red_flag(raw: dict, path: Path) -> RedFlag:
     if not raw["patterns"]:
         raise MemoloopError(f"domain pack file {path}: red flag {raw['id']!r} has no patterns")
     return RedFlag(id=raw["id"], reason=raw["reason"], patterns=compile_all("patterns"),
-                   unless=compile_all("unless"), with_=compile_all("with"))
+                   unless=compile_all("unless"), with_=compile_all("with"),
+                   sex=tuple((raw.get("sex") or {}).items()))
 
 
 def _read_knowledge(path: Path) -> tuple[KnowledgeFact, ...]:

@@ -33,10 +33,16 @@ class Fact:
     source: str = ""
 
 
-def context_block(notes: list[Note], facts: list[Fact] = ()) -> str:
-    """The dated history block (newest first, as recall orders it) and the general facts."""
+def context_block(notes: list[Note], facts: list[Fact] = (), pets: list[str] = (),
+                  measured: list[str] = ()) -> str:
+    """The dated history block (newest first, as recall orders it), the pets asked about
+    ("Mochi is a female cat (she/her), spayed"), measured series computed in code, and the facts."""
     lines = ["History:"]
     lines += [f"- {n.day} ({n.subject}, {n.kind}): {n.text}" for n in notes] or [NO_RECORD_LINE]
+    for title, rows in (("Measured", measured), ("Pets", pets)):
+        if rows:
+            lines.append(f"{title}:")
+            lines += [f"- {r}" for r in rows]
     if facts:
         lines.append("Facts:")
         lines += [f"- {f.text}" for f in facts]

@@ -59,6 +59,12 @@ def pack_vocabulary() -> dict:
     return load_pack().vocabulary
 
 
+def pack_specific() -> tuple[str, ...]:
+    from agent.pack import load_pack
+
+    return load_pack().specific
+
+
 def load_journal(path: Path = JOURNAL) -> dict:
     return json.loads(path.read_text())
 
@@ -78,13 +84,13 @@ def build(mem, journal: dict) -> dict[int, int]:
     return {n["id"]: oid for n, oid in zip(journal["notes"], ids)}
 
 
-def candidates(mem, journal, vocabulary) -> list:
+def candidates(mem, journal, vocabulary, specific=()) -> list:
     """Every question's full candidate list (all hits, scores kept), to re-rank in the sweep."""
     from memory.recall import recall
 
     now = datetime.fromisoformat(journal["now"])
     return [recall(mem, q["question"], subject=q.get("subject"), k=1000, now=now, threshold=-1.0,
-                   vocabulary=vocabulary) for q in journal["questions"]]
+                   vocabulary=vocabulary, specific=specific) for q in journal["questions"]]
 
 
 def answers(found: list, threshold: float, weights=None) -> list[list[int]]:
@@ -164,7 +170,7 @@ def main(argv=None) -> int:
         ids = build(mem, journal)
         tried = [(score(journal, ids, vector_answers(mem, journal, t)), t) for t in [x / 100 for x in range(20, 71, 5)]]
         base, base_t = max(tried, key=lambda st: st[0].f1 + st[0].no_record + st[0].answered)
-        found = candidates(mem, journal, pack_vocabulary())
+        found = candidates(mem, journal, pack_vocabulary(), pack_specific())
         bare = candidates(mem, journal, None)
     ours = score(journal, ids, answers(found, RELEVANT))
     rows = [base.row(f"plain vector, cos >= {base_t:.2f} (best here)"),

@@ -1,8 +1,6 @@
 """Dates are data: the user's time, timezone-aware, ISO in JSON, UTC in the database."""
 from __future__ import annotations
 
-import re
-
 from datetime import date, datetime, time, timedelta, timezone
 
 from memory.errors import MemoloopError
@@ -78,12 +76,3 @@ def as_utc(value: datetime) -> datetime:
 def day_label(value: datetime) -> str:
     """The local calendar date a person would say: 2024-02-13."""
     return as_utc(value).astimezone(local_tz()).date().isoformat()
-
-
-_ISO = re.compile(r"\b(\d{4}-\d{2}-\d{2})\b")
-
-
-def unsupported_dates(answer: str, block: str) -> list[str]:
-    """Dates the answer states that are not in the block the model saw (it must not invent any)."""
-    allowed = set(_ISO.findall(block))
-    return [d for d in dict.fromkeys(_ISO.findall(answer)) if d not in allowed]

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from memory.dates import now, parse_when
 from memory.errors import MemoloopError
-from memory.models import Observation, Subject
+from memory.models import SEXES, Observation, Subject
 from memory.store import Memory
 
 MAX_TEXT_CHARS = 4000
@@ -49,21 +49,33 @@ def find_subject(s: Session, name: str) -> Subject:
     return found
 
 
+def check_sex(sex: str | None) -> str | None:
+    if sex is None or not str(sex).strip():
+        return None
+    value = str(sex).strip().lower()
+    if value not in SEXES:
+        raise MemoloopError(f"sex '{sex}' is not valid; use one of: {', '.join(SEXES)}")
+    return value
+
+
 def add_subject(mem: Memory, name: str, species: str = "cat", birth_date: date | None = None,
-                notes: str = "") -> Subject:
+                notes: str = "", sex: str | None = None, neutered: bool | None = None) -> Subject:
     name = clean_text(name, "subject name")
+    sex = check_sex(sex)
     with mem.session() as s:
         if s.exec(select(Subject).where(func.lower(Subject.name) == name.lower())).first():
             raise MemoloopError(f"subject '{name}' already exists; pick another name")
         subject = Subject(name=name, species=(species or "cat").strip().lower(),
-                          birth_date=birth_date, notes=notes or "")
+                          birth_date=birth_date, notes=notes or "", sex=sex, neutered=neutered)
         s.add(subject)
         s.commit()
         return subject
 
 
 def update_subject(mem: Memory, name: str, *, new_name: str | None = None, species: str | None = None,
-                   birth_date: date | None = None, notes: str | None = None) -> Subject:
+                   birth_date: date | None = None, notes: str | None = None, sex: str | None = None,
+                   neutered: bool | None = None) -> Subject:
+    sex = check_sex(sex)
     with mem.session() as s:
         subject = find_subject(s, name)
         if new_name and new_name.strip().lower() != subject.name.lower():
@@ -79,6 +91,10 @@ def update_subject(mem: Memory, name: str, *, new_name: str | None = None, speci
             subject.birth_date = birth_date
         if notes is not None:
             subject.notes = notes
+        if sex is not None:
+            subject.sex = sex
+        if neutered is not None:
+            subject.neutered = neutered
         s.add(subject)
         s.commit()
         return subject

@@ -137,25 +137,41 @@ def candidates(conn, asked: Asked, scope, start, end, n) -> list[int]:
         f"WHERE observation_fts MATCH :q AND {where} ORDER BY bm25(observation_fts) LIMIT :n"), params)]
 
 
-def coverage(conn, asked: Asked, notes: dict[int, tuple[str, str]]) -> dict[int, float]:
-    """IDF-weighted share of the question's concepts each note (id -> (kind, text)) contains.
+def coverage(asked: Asked, notes: dict[int, tuple[str, str]], found: dict[int, set[int]]) -> dict[int, float]:
+    """IDF-weighted share of the question's concepts each note (id -> (kind, text)) contains;
+    `found`: the concepts each note's words match (`matching`)."""
+    if not asked.concepts or not notes:
+        return {}
+    got = dict.fromkeys(notes, 0.0)
+    for n, (c, w) in enumerate(zip(asked.concepts, asked.weights)):
+        for i, (k, _) in notes.items():
+            credit = 1.0 if n in found[i] else KIND if c.kind and k == c.kind else 0.0
+            got[i] += w * credit
+    norm = sum(asked.weights) or 1.0
+    return {i: v / norm for i, v in got.items()}
+
+
+def matching(conn, concepts_: list[Concept], notes: dict[int, tuple[str, str]]) -> dict[int, set[int]]:
+    """Which concepts (by position) each note's own words contain, kind credit aside.
 
     The notes are matched in a temporary FTS5 table of just these notes, with the journal's
     tokenizer: matching against the whole journal would walk every note with a common word.
     """
-    if not asked.concepts or not notes:
-        return {}
+    found: dict[int, set[int]] = {i: set() for i in notes}
+    if not concepts_ or not notes:
+        return found
     conn.execute(text("CREATE VIRTUAL TABLE IF NOT EXISTS temp.recall_fts "
                       "USING fts5(text, tokenize='porter unicode61')"))
     conn.execute(text("DELETE FROM temp.recall_fts"))
     conn.execute(text("INSERT INTO temp.recall_fts(rowid, text) VALUES (:id, :text)"),
                  [{"id": i, "text": t} for i, (_, t) in notes.items()])
-    got = dict.fromkeys(notes, 0.0)
-    for c, w in zip(asked.concepts, asked.weights):
-        credit = {i: KIND for i, (k, _) in notes.items() if c.kind and k == c.kind}
-        rows = conn.execute(text("SELECT rowid FROM temp.recall_fts WHERE recall_fts MATCH :q"), {"q": c.fts})
-        credit.update({r[0]: 1.0 for r in rows})
-        for i, cr in credit.items():
-            got[i] += w * cr
-    norm = sum(asked.weights) or 1.0
-    return {i: v / norm for i, v in got.items()}
+    for n, c in enumerate(concepts_):
+        for r in conn.execute(text("SELECT rowid FROM temp.recall_fts WHERE recall_fts MATCH :q"), {"q": c.fts}):
+            found[r[0]].add(n)
+    return found
+
+
+def key_concept(asked: Asked) -> int | None:
+    """The question's most telling concept that the journal has at all (highest IDF, df > 0)."""
+    known = [(w, n) for n, (w, d) in enumerate(zip(asked.weights, asked.df)) if d > 0]
+    return max(known)[1] if known else None

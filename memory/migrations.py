@@ -174,8 +174,15 @@ def m006_schedule(conn: Connection) -> None:
                       "WHERE scheduled_for IS NOT NULL"))
 
 
+def m007_profiles_and_guard(conn: Connection) -> None:
+    """Pets carry sex and neutered status; an interaction keeps the sentences the guard cut."""
+    conn.execute(text("ALTER TABLE subject ADD COLUMN sex VARCHAR"))
+    conn.execute(text("ALTER TABLE subject ADD COLUMN neutered BOOLEAN"))
+    conn.execute(text("ALTER TABLE interaction ADD COLUMN cut JSON NOT NULL DEFAULT '[]'"))
+
+
 MIGRATIONS = [m001_initial, m002_history_and_index_state, m003_keyword_search, m004_interactions,
-              m005_learning, m006_schedule]
+              m005_learning, m006_schedule, m007_profiles_and_guard]
 
 
 def apply(conn: Connection, upto: int | None = None) -> list[str]:

@@ -42,9 +42,22 @@ class Subject(SQLModel, table=True):
     id: Optional[int] = Field(default=None, primary_key=True)
     name: str = Field(index=True, unique=True)
     species: str = "cat"
+    sex: Optional[str] = None  # "female" | "male" | None (not given)
+    neutered: Optional[bool] = None
     birth_date: Optional[date] = None
     notes: str = ""
     created_at: datetime = _when(default_factory=now)
+
+    @property
+    def profile(self) -> str:
+        """"Mochi is a female cat (she/her), spayed": what prompts and the answer guard use for pronouns."""
+        if self.sex not in SEXES:
+            return ""
+        fixed = {True: "spayed" if self.sex == "female" else "neutered", False: "not neutered"}.get(self.neutered)
+        return f"{self.name} is a {self.sex} {self.species} ({SEXES[self.sex]})" + (f", {fixed}" if fixed else "")
+
+
+SEXES = {"female": "she/her", "male": "he/him"}
 
 
 class Observation(SQLModel, table=True):
@@ -85,6 +98,7 @@ class Interaction(SQLModel, table=True):
     history_block: str = ""
     answer: str = ""  # what the user saw
     model_answer: str = ""  # the model's part of it (no red-flag line or disclaimer): what training learns
+    cut: list = _json(list)  # [{"sentence", "problems", "shown_instead"}] model sentences the guard did not show
     no_record: bool = False
     red_flag: Optional[str] = None
     base_model: str = ""

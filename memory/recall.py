@@ -36,6 +36,7 @@ NEIGHBOUR = 0.3  # weight of each neighbour's embedding in a note's context vect
 NEIGHBOUR_HOURS = 6  # notes further apart than this are not read together
 NEIGHBOUR_KEYWORD = 0.5  # a note gets this share of a neighbour's keyword coverage
 HOUSEHOLD_FACTOR = 0.85  # a question about one pet prefers that pet's notes to the household's
+RESCUE = 0.12  # a hit with the question's most telling word may score this far under the threshold
 
 
 @dataclass
@@ -50,6 +51,8 @@ class Hit:
     relevant: bool = False
     vector: float = 0.0  # the two pieces of evidence `score` fuses, kept for benches and tuning
     keyword: float = 0.0
+    key: bool = True  # it (or a neighbour) has the question's most telling word
+    specific: bool = True  # it has every specific term the question names ("FeLV", "X-ray")
 
     def to_json(self) -> dict:
         return {"id": self.id, "subject": self.subject, "at": iso(self.at), "kind": self.kind,
@@ -83,7 +86,7 @@ def clean_question(question: str | None) -> str:
 
 def recall(mem: Memory, question: str, *, subject: str | None = None, k: int = 5,
            now: datetime | None = None, threshold: float = RELEVANT,
-           vocabulary: dict[str, list[str]] | None = None) -> Recall:
+           vocabulary: dict[str, list[str]] | None = None, specific: tuple[str, ...] = ()) -> Recall:
     """The `k` best notes for `question`, relevant ones first, each with a score."""
     question = clean_question(question)
     if k < 1:
@@ -97,7 +100,8 @@ def recall(mem: Memory, question: str, *, subject: str | None = None, k: int = 5
     if tf.anchor:
         anchor = embedding.result()[1]
         _resolve_anchor(mem, tf, anchor, _scope(mem, tf.anchor[1], subject, subjects), subjects, vocabulary)
-    hits = _search(mem, query, embedding, scope, tf, subjects, max(k, CANDIDATES), vocabulary)
+    named = [Concept((t,), prefix=True) for t in specific if re.search(rf"\b{re.escape(t)}", question, re.I)]
+    hits = _search(mem, query, embedding, scope, tf, subjects, max(k, CANDIDATES), vocabulary, named)
     scope_names = None if scope is None else [subjects[i] for i in scope if i != HOUSEHOLD]
     return Recall(question, rank(hits, tf, threshold, k), scope_names, tf)
 
@@ -113,9 +117,14 @@ def fuse(vector: float, keyword: float, *, household: bool = False, weights=None
 
 
 def rank(hits: list[Hit], tf: timewords.TimeFilter, threshold: float, k: int) -> list[Hit]:
-    """Mark the relevant hits, put them first (newest first for "the latest"), keep `k`."""
+    """Mark the relevant hits, put them first (newest first for "the latest"), keep `k`.
+
+    A hit counts when it names the specific things asked about ("FeLV", not any vaccine) and
+    scores over the threshold, or within RESCUE under it if it has the question's most telling
+    word: a note that mentions the thing in passing scores low on the whole but has the word.
+    """
     for h in hits:
-        h.relevant = h.score >= threshold
+        h.relevant = h.specific and (h.score >= threshold or (h.key and h.score >= threshold - RESCUE))
     hits.sort(key=lambda h: (h.relevant, _order_key(h, tf)), reverse=True)
     return hits[:k]
 
@@ -168,8 +177,9 @@ def _resolve_anchor(mem, tf, vector, scope, subjects, vocabulary) -> None:
         tf.start = start
 
 
-def _search(mem, query, vector, scope, tf, subjects, n, vocabulary) -> list[Hit]:
-    """`vector` is the query's embedding, or a Future of [it, ...]: the keyword search runs meanwhile."""
+def _search(mem, query, vector, scope, tf, subjects, n, vocabulary, named=()) -> list[Hit]:
+    """`vector` is the query's embedding, or a Future of [it, ...]: the keyword search runs meanwhile.
+    `named`: specific terms of the question that a note must contain to count (Hit.specific)."""
     with mem.engine.connect() as conn:
         asked = keywords.weigh(conn, concepts(query, vocabulary))
         by_keyword = keywords.candidates(conn, asked, scope, tf.start, tf.end, n)
@@ -178,7 +188,11 @@ def _search(mem, query, vector, scope, tf, subjects, n, vocabulary) -> list[Hit]
         ids = _unique(_vector_candidates(mem, conn, vector, n, scope, tf) + by_keyword)
         near = _neighbours(conn, ids)
         rows = _rows(conn, _unique(ids + _flat(near.values())))
-        coverage = keywords.coverage(conn, asked, {i: (r.kind, r.text) for i, r in rows.items()})
+        notes = {i: (r.kind, r.text) for i, r in rows.items()}
+        found = keywords.matching(conn, asked.concepts + list(named), notes)
+        coverage = keywords.coverage(asked, notes, found)
+    key = keywords.key_concept(asked)
+    needed = set(range(len(asked.concepts), len(asked.concepts) + len(named)))
     stored = mem.index.vectors(_by_subject((i, r.subject_id) for i, r in rows.items()))
     hits = []
     for oid in ids:
@@ -189,8 +203,9 @@ def _search(mem, query, vector, scope, tf, subjects, n, vocabulary) -> list[Hit]
         kw = max([coverage.get(oid, 0.0)] + [NEIGHBOUR_KEYWORD * coverage.get(j, 0.0) for j in around])
         score = fuse(cos, kw, household=scope is not None and row.subject_id is None)
         name = subjects.get(row.subject_id, "household")
-        hits.append(Hit(oid, name, row.subject_id, row.happened_at, row.kind, row.text,
-                        score, vector=cos, keyword=kw))
+        words = found.get(oid, set()).union(*(found.get(j, set()) for j in around))
+        hits.append(Hit(oid, name, row.subject_id, row.happened_at, row.kind, row.text, score, vector=cos,
+                        keyword=kw, key=key is None or key in words, specific=needed <= found.get(oid, set())))
     return hits
 
 

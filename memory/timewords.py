@@ -20,7 +20,9 @@ UNIT_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
 NUMBER_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
                 "seven": 7, "eight": 8, "nine": 9, "ten": 10, "couple of": 2, "few": 3}
 NUM = r"(\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|couple of|few)"
-HISTORY = re.compile(r"\b(?:before|again|ever|previously|in the past|other times?|used to)\b", re.I)
+# Words that ask about the past: with them, "this morning" describes the new event, not the window.
+HISTORY = re.compile(r"\b(?:before|again|ever|previous(?:ly)?|in the past|other times?|used to|last time|"
+                     r"what (?:helped|worked|did (?:we|i|you|the vet))|history|happened to (?:her|him))\b", re.I)
 
 
 @dataclass

@@ -17,7 +17,7 @@ from sqlmodel import select
 
 from memory.dates import iso, parse_when
 from memory.errors import MemoloopError
-from memory.journal import check_kind, clean_text
+from memory.journal import check_kind, check_sex, clean_text
 from memory.models import Feedback, Interaction, Observation, Subject
 from memory.store import Memory
 
@@ -166,8 +166,12 @@ def _stage_subject(s, record, names, report) -> None:
     if name.lower() in names:
         return
     birth = record.get("birth_date")
+    neutered = record.get("neutered")
+    if neutered is not None and not isinstance(neutered, bool):
+        raise MemoloopError(f"subject '{name}': neutered {neutered!r} is not valid; use true, false or leave it out")
     subject = Subject(name=name, species=record.get("species") or "cat", notes=record.get("notes") or "",
-                      birth_date=date.fromisoformat(birth) if birth else None)
+                      birth_date=date.fromisoformat(birth) if birth else None,
+                      sex=check_sex(record.get("sex")), neutered=neutered)
     s.add(subject)
     s.flush()
     names[name.lower()] = subject
@@ -209,7 +213,7 @@ def export_records(mem: Memory) -> list[dict]:
     with mem.session() as s:
         subjects = {x.id: x for x in s.exec(select(Subject).order_by(Subject.id))}
         out = [{"type": "subject", "name": x.name, "species": x.species, "notes": x.notes,
-                "birth_date": x.birth_date.isoformat() if x.birth_date else None} for x in subjects.values()]
+                "sex": x.sex, "neutered": x.neutered, "birth_date": x.birth_date.isoformat() if x.birth_date else None} for x in subjects.values()]
         for o in s.exec(select(Observation).order_by(Observation.id)):
             out.append({"type": "observation", "id": o.id,
                         "subject": subjects[o.subject_id].name if o.subject_id else None,

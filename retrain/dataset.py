@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sqlmodel import select
 
-from memory.dates import unsupported_dates
+from agent.guard import unsupported_dates
 from memory.models import Feedback, Interaction, TrainingRecord
 from memory.store import Memory
 from retrain.gate import agreement

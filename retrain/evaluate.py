@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agent.answer import unsupported_dates
+from agent.guard import unsupported_dates
 from agent.convert import read_base_id
 from agent.model import LoadedModel, Usage, generate
 from agent.prompt import render_prompt

@@ -20,6 +20,8 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass
 
+from agent.guard import against_notes
+
 _DATE = r"\d{4}-\d{2}-\d{2}"
 _NUMBER = r"\d+(?:\.\d+)?\s?(?:kg|g|mg|ml|days?|weeks?|months?|years?|hours?|times?|%)?"
 _NAME = r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z-]{2,}"  # capitalised words inside a sentence: vets, drugs
@@ -54,12 +56,6 @@ class Agreement:
     @property
     def share(self) -> float:
         return len(self.against) / self.records if self.records else 0.0
-
-
-def against_notes(answer: str, notes: str) -> bool:
-    """The answer cites dates and its notes have dates, but not one of the answer's."""
-    cited, noted = set(re.findall(_DATE, answer)), set(re.findall(_DATE, notes))
-    return bool(cited and noted and not cited & noted)
 
 
 def agreement(records) -> Agreement:

@@ -4,7 +4,8 @@ Runs on a tiny random Gemma (fast; its words are noise, which is the point: ever
 checked here must hold whatever the model says)."""
 import pytest
 
-from agent.answer import Companion, unsupported_dates
+from agent.answer import Companion
+from agent.guard import unsupported_dates
 from agent.settings import Settings
 from memory import journal
 from memory.errors import MemoloopError
@@ -101,3 +102,35 @@ def test_date_post_check():
     block = "History:\n- 2024-02-13 (Mochi, vet_visit): herpes flare"
     assert unsupported_dates("On 2024-02-13 the vet saw her.", block) == []
     assert unsupported_dates("On 2024-02-13 and again on 2024-03-01.", block) == ["2024-03-01"]
+
+
+def test_every_sentence_shown_is_checked_and_what_was_cut_is_stored(companion, cats):
+    """The tiny random model writes noise: none of it may reach the user; the notes speak instead."""
+    from agent import guard
+
+    answer = companion.ask("Mochi is sneezing again, has this happened before?")
+    stored = get_interaction(companion.mem, answer.interaction_id)
+    assert stored.cut and answer.cut == stored.cut and all(c["problems"] for c in stored.cut)
+    assert all(v.ok for v in guard.check(answer.body, stored.history_block)), answer.body
+    for c in answer.citations:  # every note the code chose is stated, with its date
+        assert f"On {c['at'][:10]}: {c['text']}" in answer.body
+    assert "memoloop left out" in answer.answer
+
+
+def test_after_no_record_only_vetted_words_follow(companion):
+    answer = companion.ask("Has Mochi ever had a dental cleaning?")
+    assert answer.answer.startswith("There is no record of this for Mochi in your journal.")
+    rest = answer.body.removeprefix("There is no record of this for Mochi in your journal.").strip()
+    facts = " ".join(f.text for f in companion.draft("Has Mochi ever had a dental cleaning?").facts)
+    assert rest and rest in facts or rest == "I could not phrase an answer this time."
+
+
+def test_a_trend_question_shows_the_series_computed_in_code(companion):
+    for day, kg in (("2025-01-05", 4.6), ("2025-04-02", 4.4)):
+        journal.log(companion.mem, f"Mochi weighs {kg} kg", subject="Mochi", at=day, kind="weight",
+                    metrics={"weight_kg": kg})
+    answer = companion.ask("How has Mochi's weight changed over time?")
+    assert answer.trend is not None and [p.value for p in answer.trend.points] == [4.6, 4.4, 4.2]
+    assert ("Mochi's weight: 4.6 kg on 2025-01-05, 4.4 kg on 2025-04-02, 4.2 kg on 2025-07-01. "
+            "From 4.6 kg to 4.2 kg: down 0.4 kg (8.7%) over 3 measurements.") in answer.answer
+    assert not answer.no_record and len(answer.citations) == 3

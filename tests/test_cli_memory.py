@@ -44,6 +44,7 @@ def test_user_mistakes_are_one_line_exit_2_no_traceback(home_dir, tmp_path):
         (["import", str(bad_jsonl)], "line 2: not valid JSON"),
         (["import", str(tmp_path / "missing.csv")], "cannot read"),
         (["recall", ""], "question is empty"),
+        (["subjects", "add", "Nala", "--sex", "tom"], "sex 'tom' is not valid; use one of: female, male"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
     ]
     for args, message in cases:
@@ -53,6 +54,22 @@ def test_user_mistakes_are_one_line_exit_2_no_traceback(home_dir, tmp_path):
         assert len(lines) == 1 and message in lines[0], (args, result.stderr)
         assert "Traceback" not in result.stderr
     assert run_cli("export", home=home_dir).stdout == ""  # nothing was stored by any of them
+
+
+def test_a_pets_sex_and_neutered_status_are_kept_and_exported(home_dir, tmp_path, capsys):
+    assert main(["subjects", "add", "Rusty", "--sex", "male", "--neutered", "--home", str(home_dir)]) == 0
+    assert capsys.readouterr().out.strip() == "added Rusty (male cat, neutered)"
+    assert main(["subjects", "add", "Pip", "--sex", "Female", "--no-neutered", "--json", "--home", str(home_dir)]) == 0
+    assert json.loads(capsys.readouterr().out)["sex"] == "female"
+    assert main(["subjects", "list", "--json", "--home", str(home_dir)]) == 0
+    assert [(s["name"], s["sex"], s["neutered"]) for s in json.loads(capsys.readouterr().out)] == [
+        ("Pip", "female", False), ("Rusty", "male", True)]
+    out, other = tmp_path / "all.jsonl", tmp_path / "other"
+    assert main(["export", "--out", str(out), "--home", str(home_dir)]) == 0
+    assert main(["import", str(out), "--home", str(other)]) == 0
+    capsys.readouterr()
+    assert main(["subjects", "list", "--json", "--home", str(other)]) == 0
+    assert [(s["sex"], s["neutered"]) for s in json.loads(capsys.readouterr().out)] == [("female", False), ("male", True)]
 
 
 def test_a_home_that_is_not_writable(tmp_path):

@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/ is not an installed package
 
-from bench.recall_cat import build, load_journal, pack_vocabulary, score  # noqa: E402
+from bench.recall_cat import build, load_journal, pack_vocabulary, pack_specific, score  # noqa: E402
 from memory.recall import recall  # noqa: E402
 from memory.store import Memory  # noqa: E402
 
@@ -23,10 +23,10 @@ def journal_home(tmp_path_factory):
     return journal, mem, build(mem, journal)
 
 
-def ask_all(journal, mem, vocabulary):
+def ask_all(journal, mem, vocabulary, specific=()):
     now = datetime.fromisoformat(journal["now"])
     return [[h.id for h in recall(mem, q["question"], subject=q.get("subject"), k=5, now=now,
-                                  vocabulary=vocabulary).relevant]
+                                  vocabulary=vocabulary, specific=specific).relevant]
             for q in journal["questions"]]
 
 
@@ -36,7 +36,8 @@ def ask_all(journal, mem, vocabulary):
 ])
 def test_cat_journal_quality_floors(journal_home, vocabulary, floors):
     journal, mem, ids = journal_home
-    measured = score(journal, ids, ask_all(journal, mem, pack_vocabulary() if vocabulary else None))
+    measured = score(journal, ids, ask_all(journal, mem, pack_vocabulary() if vocabulary else None,
+                                           pack_specific() if vocabulary else ()))
     low = {name: round(getattr(measured, name), 3) for name, floor in floors.items()
            if getattr(measured, name) < floor}
     assert not low, f"below the floor: {low} (floors {floors}); run bench/recall_cat.py --misses"

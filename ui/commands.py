@@ -24,10 +24,10 @@ def _kinds():
     return load_pack().kinds
 
 
-def _vocabulary():
+def _pack():
     from agent.pack import load_pack
 
-    return load_pack().vocabulary
+    return load_pack()
 
 
 def cmd_subjects(args):
@@ -38,8 +38,11 @@ def cmd_subjects(args):
         if not args.name:
             raise MemoloopError("subjects add needs a NAME, e.g. memoloop subjects add Mochi")
         birth = _date(args.birth_date, "--birth-date") if args.birth_date else None
-        s = journal.add_subject(mem, args.name, species=args.species, birth_date=birth, notes=args.notes or "")
-        emit(args, _subject_json(s), f"added {s.name} ({s.species})")
+        s = journal.add_subject(mem, args.name, species=args.species, birth_date=birth, notes=args.notes or "",
+                                sex=args.sex, neutered=args.neutered)
+        fixed = {True: "neutered", False: "not neutered"}.get(s.neutered)
+        emit(args, _subject_json(s), f"added {s.name} ({' '.join(filter(None, [s.sex, s.species]))}"
+                                     f"{', ' + fixed if fixed else ''})")
     elif args.action == "rename":
         if not args.name or not args.new_name:
             raise MemoloopError("subjects rename needs NAME and NEW_NAME")
@@ -47,12 +50,14 @@ def cmd_subjects(args):
         emit(args, _subject_json(s), f"renamed to {s.name}")
     else:
         subjects = journal.list_subjects(mem)
-        lines = [f"{s.name}\t{s.species}" + (f"\tborn {s.birth_date}" if s.birth_date else "") for s in subjects]
+        lines = [f"{s.name}\t{s.species}" + (f"\t{s.sex}" if s.sex else "")
+                 + ({True: "\tneutered", False: "\tnot neutered"}.get(s.neutered, ""))
+                 + (f"\tborn {s.birth_date}" if s.birth_date else "") for s in subjects]
         emit(args, [_subject_json(s) for s in subjects], "\n".join(lines) or "no subjects yet: memoloop subjects add NAME")
 
 
 def _subject_json(s) -> dict:
-    return {"id": s.id, "name": s.name, "species": s.species,
+    return {"id": s.id, "name": s.name, "species": s.species, "sex": s.sex, "neutered": s.neutered,
             "birth_date": s.birth_date.isoformat() if s.birth_date else None, "notes": s.notes}
 
 
@@ -113,7 +118,9 @@ def cmd_recall(args):
     from memory.dates import day_label
     from memory.recall import recall
 
-    result = recall(_memory(args), args.question, subject=args.subject, k=args.k, vocabulary=_vocabulary())
+    pack = _pack()
+    result = recall(_memory(args), args.question, subject=args.subject, k=args.k, vocabulary=pack.vocabulary,
+                    specific=pack.specific)
     hits = result.relevant
     lines = [f"{h.score:.2f}  {day_label(h.at)}  {h.subject:<10} {h.kind:<10} {h.text}" for h in hits]
     emit(args, [h.to_json() for h in hits], "\n".join(lines) or "no record about this")
@@ -193,6 +200,9 @@ def register(sub) -> None:
     p.add_argument("new_name", nargs="?", help="with rename: the new name")
     p.add_argument("--species", default="cat", help="species (default cat)")
     p.add_argument("--birth-date", help="YYYY-MM-DD")
+    p.add_argument("--sex", help="female or male (answers use she/he; some red flags depend on it)")
+    p.add_argument("--neutered", action=argparse.BooleanOptionalAction, default=None,
+                   help="spayed/neutered (--no-neutered: intact)")
     p.add_argument("--notes", help="free-text profile notes")
     p.set_defaults(run=cmd_subjects)
 

@@ -6,7 +6,7 @@ import re
 from datetime import datetime, timedelta
 
 from memory.dates import as_utc, local_tz
-from retrain.gate import against_notes
+from agent.guard import against_notes
 from ui.entries import when_label
 
 DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]

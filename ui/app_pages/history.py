@@ -44,7 +44,8 @@ kind_filter = None if kind == ALL_KINDS else kind
 scores: dict[int, float] = {}
 with widgets.user_errors():
     if query.strip():
-        found = recall(mem, query, subject=subject, k=SEARCH_HITS, vocabulary=pack.vocabulary)
+        found = recall(mem, query, subject=subject, k=SEARCH_HITS, vocabulary=pack.vocabulary,
+                       specific=pack.specific)
         scores = {h.id: h.score for h in found.relevant}
         shown = [journal.get(mem, i) for i in scores]
         shown = [o for o in entries.in_days(shown, start, end) if kind_filter in (None, o.kind)]

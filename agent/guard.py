@@ -1,0 +1,302 @@
+"""The one check of model text against the notes and facts it was given (no torch here).
+
+The 270M model, given the right notes, still writes false things: a number no note has, a
+vet who "removed his ears" from a note about ear mites, junk characters, the same line nine
+times. So every sentence it writes is checked before anyone sees it:
+
+    verdicts = check(answer, block)            # one Verdict per sentence, with its problems
+    shown = guard(answer, block)               # what the user reads; shown.cut says what was cut
+
+A sentence passes when its dates, numbers and names are all in the block (the dated notes and
+the pack's facts the model saw) and most of its content words are too; it is in the Latin
+script; it repeats no earlier sentence; its pronouns fit the pet. A failed sentence is replaced
+by the note (or fact) it came from, in plain words with its date, or dropped. The answer guard,
+the dataset builder and the retrain gate all judge text with this module.
+"""
+from __future__ import annotations
+
+import calendar
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from memory.keywords import STOPWORDS
+
+DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)?(?!\d)")
+MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m}
+MONTHS.update({m.lower(): i for i, m in enumerate(calendar.month_abbr) if m and m.lower() != "may"})
+_MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
+DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH})\b|\b({_MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b",
+                       re.I)
+MONTH_WORD = re.compile(rf"\b(?:{'|'.join(m for m in MONTHS if len(m) > 3)})\b", re.I)
+NOTE_LINE = re.compile(r"^- (\d{4}-\d{2}-\d{2}) \(([^,()]+), ([^()]+)\): (.*)$")
+PET_LINE = re.compile(r"^- (\w[\w' -]*) is an? (female|male)\b")
+NO_RECORD = "- no record about this"
+WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+# Words an answer may use whatever the notes say: the answer's own glue, not facts about the cat.
+ANSWER_WORDS = frozenset("""
+yes no record records journal note notes noted wrote logged log entry entries cat cats vet vets
+time times day days week weeks month months year years last first next again earlier later ago
+had has have was were got get also then today yesterday since once twice before after back came
+come happened went around about because though keep kept watch check call ask help more less
+household home date dates there here ok okay well good fine please should could
+might may can will would shall one two three four five six seven eight nine ten new old same
+""".split())
+PRONOUNS = {"female": ("he", "him", "his", "himself"), "male": ("she", "her", "hers", "herself")}
+LATIN_EXTRA = set("\u2013\u2014\u2018\u2019\u201c\u201d\u2026\u00b0\u00b7\u00d7\u00bd\u00bc\u00be")
+MIN_SUPPORTED = 0.8  # share of a sentence's content words that must be in its sources
+
+
+@dataclass
+class Source:
+    """One line the model saw: a dated note or a fact; `said` is how an answer states it plainly."""
+    text: str
+    day: str | None = None
+
+    @property
+    def said(self) -> str:
+        text = self.text.rstrip()
+        text = text if text.endswith((".", "!", "?")) else text + "."
+        return f"On {self.day}: {text}" if self.day else text
+
+
+@dataclass
+class Block:
+    """What the model was given, read back from the block text (agent.prompt.context_block)."""
+    text: str
+    notes: list[Source] = field(default_factory=list)
+    facts: list[Source] = field(default_factory=list)
+    sexes: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def no_record(self) -> bool:
+        return NO_RECORD in self.text
+
+
+@dataclass
+class Verdict:
+    sentence: str
+    problems: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class Guarded:
+    shown: list[str]  # the sentences the user reads, in order
+    cut: list[dict]  # [{"sentence", "problems", "shown_instead"}] what the model wrote and was not shown
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.shown)
+
+
+def read_block(block: str) -> Block:
+    b = Block(block)
+    section = None
+    for line in block.splitlines():
+        if line.endswith(":") and not line.startswith("-"):
+            section = line[:-1].lower()
+            continue
+        m = NOTE_LINE.match(line)
+        if section == "history" and m:
+            b.notes.append(Source(m.group(4), m.group(1)))
+        elif section == "pets" and (p := PET_LINE.match(line)):
+            b.sexes[p.group(1).lower()] = p.group(2)
+        elif line.startswith("- ") and section in ("facts", "measured"):
+            b.facts.append(Source(line[2:]))
+    return b
+
+
+def sentences(text: str) -> list[str]:
+    """Split into sentences, and clauses joined by ";" (the model lists notes that way), but not
+    inside "Dr. Tanaka", "4.2 kg" or "e.g."."""
+    text = re.sub(r"\s+", " ", text or "").strip()
+    parts = re.split(r"(?<!\bDr\.)(?<!\bMr\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bvs\.)(?<!\be\.g\.)(?<!\bi\.e\.)"
+                     r"(?:(?<=[.!?])\s+(?=[^a-z])|(?<=;)\s+)", text)
+    return [p.strip() for p in parts if p.strip()]
+
+
+def stem(word: str) -> str:
+    word = word.lower().replace("'s", "")
+    for suffix in ("ing", "ed", "es", "ly", "s"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            word = word[: -len(suffix)]
+            break
+    return word[:5]
+
+
+def content_words(text: str) -> list[str]:
+    return [w for w in WORD.findall(text.lower()) if w not in STOPWORDS and w not in ANSWER_WORDS and len(w) > 2]
+
+
+def numbers(text: str) -> set[str]:
+    """The numbers in `text` outside ISO dates, normalised ("4,5" -> "4.5", "4.50" -> "4.5")."""
+    return {_norm_number(n) for n in NUMBER.findall(DATE.sub(" ", text))}
+
+
+def _norm_number(n: str) -> str:
+    n = n.replace(",", ".")
+    return n.rstrip("0").rstrip(".") if "." in n else n.lstrip("0") or "0"
+
+
+def _month_days(text: str) -> set[tuple[int, int]]:
+    found = set()
+    for m in DAY_MONTH.finditer(text):
+        day, month = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+        found.add((MONTHS[month.lower()], int(day)))
+    return found
+
+
+def is_latin(text: str) -> bool:
+    """Only Latin letters (with accents), digits, punctuation and spaces: no junk from other scripts."""
+    for ch in text:
+        if ch.isascii() or ch in LATIN_EXTRA:
+            continue
+        if ch.isalpha() and unicodedata.name(ch, "").startswith("LATIN"):
+            continue
+        if unicodedata.category(ch)[0] in "LMSCN" or ord(ch) > 0x2000:
+            return False
+    return True
+
+
+def check(answer: str, block: str | Block, trusted: tuple[str, ...] = ()) -> list[Verdict]:
+    """One verdict per sentence of `answer` against what the model was given."""
+    b = block if isinstance(block, Block) else read_block(block)
+    source_text = " ".join([b.text, *trusted])
+    dates = set(DATE.findall(source_text))
+    day_months = {(int(m), int(d)) for _y, m, d in dates} | _month_days(source_text)
+    allowed_numbers = numbers(source_text) | {str(int(d)) for _y, _m, d in dates}
+    source_lower = source_text.lower()
+    source_words = {stem(w) for w in WORD.findall(source_lower)}
+    said: list[set[str]] = []
+    verdicts = []
+    for s in sentences(answer):
+        problems = []
+        if not is_latin(s):
+            problems.append("characters outside the Latin script")
+        for d in DATE.findall(s):
+            if d not in dates:
+                problems.append(f"date {'-'.join(d)} is not in the notes")
+        problems += [f"date {m}/{d} is not in the notes" for m, d in _month_days(s) if (m, d) not in day_months]
+        if b.no_record and (DATE.search(s) or MONTH_WORD.search(s)):
+            problems.append("dated history after 'no record'")
+        problems += [f"number {n} is not in the notes" for n in sorted(numbers(s) - allowed_numbers)]
+        problems += [f"name {n} is not in the notes" for n in _names(s) if n.lower() not in source_lower]
+        words = content_words(s)
+        missing = [w for w in words if stem(w) not in source_words]
+        if words and (len(words) - len(missing)) / len(words) < MIN_SUPPORTED:
+            problems.append(f"words not in the notes: {', '.join(missing)}")
+        problems += _pronoun_problems(s, b.sexes)
+        bag = set(words) | {"-".join(d) for d in DATE.findall(s)}
+        if bag and any(len(bag & prev) >= 0.8 * len(bag) for prev in said):
+            problems.append("repeats an earlier sentence")
+        said.append(bag)
+        verdicts.append(Verdict(s, problems))
+    return verdicts
+
+
+def _names(sentence: str) -> list[str]:
+    """Capitalised words after the first: vets, clinics, drugs, brands (months and pets are checked apart)."""
+    words = re.findall(r"\b[A-Z][a-zA-Z-]+", sentence)[1:] if sentence[:1].isupper() else re.findall(
+        r"\b[A-Z][a-zA-Z-]+", sentence)
+    return [w for w in words if w.lower() not in MONTHS and w not in ("I", "Dr", "Mr", "Mrs", "Ms", "Yes", "No")
+            and w.lower() not in STOPWORDS and w.lower() not in ANSWER_WORDS]
+
+
+def _pronoun_problems(sentence: str, sexes: dict[str, str]) -> list[str]:
+    """With one pet in the block, a pronoun of the other sex is wrong ("he" for a female cat)."""
+    if len(set(sexes.values())) != 1 or len(sexes) != 1:
+        return []
+    sex = next(iter(sexes.values()))
+    wrong = [w for w in WORD.findall(sentence.lower()) if w in PRONOUNS[sex]]
+    return [f"'{wrong[0]}' for a {sex} cat"] if wrong else []
+
+
+def guard(answer: str, block: str | Block, trusted: tuple[str, ...] = ()) -> Guarded:
+    """What the user reads: the sentences that pass; each that fails is replaced by its source."""
+    b = block if isinstance(block, Block) else read_block(block)
+    shown, cut, used = [], [], set()
+    for v in check(answer, b, trusted):
+        if v.ok and _flat(v.sentence) not in _flat(" ".join(shown)):
+            shown.append(v.sentence)
+            continue
+        if v.ok:  # already said, inside a note shown in place of an earlier sentence
+            cut.append({"sentence": v.sentence, "problems": ["repeats an earlier sentence"], "shown_instead": None})
+            continue
+        instead = None
+        if not any(p.startswith("repeats") for p in v.problems):
+            source = _source_of(v.sentence, b)
+            stated = source is not None and source.day and any(source.day in x for x in shown)
+            if source is not None and source.said not in used and not stated:
+                instead = source.said
+                used.add(instead)
+                shown.append(instead)
+        cut.append({"sentence": v.sentence, "problems": v.problems, "shown_instead": instead})
+    if shown and shown[-1].endswith(";"):
+        shown[-1] = shown[-1][:-1] + "."
+    return Guarded(shown, cut)
+
+
+def _flat(text: str) -> str:
+    return " ".join(WORD.findall(text.lower()))
+
+
+def cut_summary(cut: list[dict]) -> str:
+    """The line under an answer that says the model's words were checked and some left out."""
+    n = len(cut)
+    replaced = any(c["shown_instead"] for c in cut)
+    return (f"memoloop left out {n} sentence{'s' if n > 1 else ''} of the model's that did not match "
+            f"your notes" + ("; the notes themselves are shown instead." if replaced else "."))
+
+
+def _source_of(sentence: str, b: Block) -> Source | None:
+    """The note (or fact) a sentence was made from: its date, else the most shared content words."""
+    lines = b.notes + b.facts
+    dated = [n for n in b.notes if n.day and n.day in sentence]
+    if len(dated) == 1:
+        return dated[0]
+    words = {stem(w) for w in content_words(sentence)}
+    best, overlap = None, 0
+    for line in dated or lines:
+        shared = len(words & {stem(w) for w in content_words(line.text)})
+        if shared > overlap:
+            best, overlap = line, shared
+    return best
+
+
+def uncovered_notes(text: str, block: str | Block) -> list[Source]:
+    """The notes of the block that the text does not state: its date, numbers and names, and most
+    of its words. The code adds each after the answer, in the note's own words."""
+    b = block if isinstance(block, Block) else read_block(block)
+    said = {stem(w) for w in WORD.findall(text.lower())}
+    missing = []
+    for n in b.notes:
+        words = content_words(n.text)
+        covered = (n.day in text and numbers(n.text) <= numbers(text)
+                   and all(stem(x) in said for x in _names(n.text))
+                   and (not words or sum(stem(w) in said for w in words) >= 0.6 * len(words)))
+        if not covered:
+            missing.append(n)
+    return missing
+
+
+def unsupported_dates(answer: str, block: str) -> list[str]:
+    """ISO dates the answer states that are not in the block the model saw (it must not invent any)."""
+    allowed = {"-".join(d) for d in DATE.findall(block)}
+    return [d for d in dict.fromkeys("-".join(x) for x in DATE.findall(answer)) if d not in allowed]
+
+
+def against_notes(answer: str, notes: str) -> bool:
+    """The answer cites dates and its notes have dates, but not one of the answer's (a swapped answer)."""
+    cited = {"-".join(d) for d in DATE.findall(answer)}
+    noted = {"-".join(d) for d in DATE.findall(notes)}
+    return bool(cited and noted and not cited & noted)
+
+
+def failures(answer: str, block: str) -> list[Verdict]:
+    """The sentences of `answer` that would not be shown."""
+    return [v for v in check(answer, block) if not v.ok]

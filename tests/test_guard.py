@@ -1,0 +1,95 @@
+"""The one check of model text against its notes (agent.guard): each failure class an owner met."""
+import subprocess
+import sys
+
+from agent import guard
+
+BLOCK = """History:
+- 2024-05-02 (Rusty, vet_visit): Dr. Patel found ear mites in both ears and treated them with Revolution.
+- 2024-01-10 (Rusty, weight): Rusty weighs 5.2 kg
+Pets:
+- Rusty is a male cat (he/him), neutered
+Facts:
+- Ear mites spread between cats, so treat every cat in the house."""
+
+
+def problems(text, block=BLOCK):
+    return [v.problems for v in guard.check(text, block)]
+
+
+def test_a_faithful_sentence_passes():
+    assert problems("On 2024-05-02 Dr. Patel found ear mites and treated them with Revolution.") == [[]]
+    assert problems("Treat every cat in the house for ear mites.") == [[]]
+
+
+def test_a_garbled_fact_is_replaced_by_the_note_it_came_from():
+    shown = guard.guard("The vet removed his ears on 2024-05-02.", BLOCK)
+    assert "removed" in " ".join(shown.cut[0]["problems"])
+    assert shown.text == ("On 2024-05-02: Dr. Patel found ear mites in both ears and treated them with "
+                          "Revolution.")
+    assert shown.cut[0]["shown_instead"] == shown.text
+
+
+def test_numbers_and_names_no_note_has_are_cut():
+    [found] = problems("He had a kidney stone and a blood pressure of 2.6.")
+    assert "number 2.6 is not in the notes" in found
+    assert any("kidney" in p for p in found)
+    [found] = problems("Dr. Okafor treated the ear mites with Revolution.")
+    assert any("Okafor" in p for p in found)
+
+
+def test_invented_dates_in_any_form_are_cut():
+    assert "date 2025-02-13 is not in the notes" in problems("On 2025-02-13 Dr. Patel found ear mites.")[0]
+    assert any("8/14" in p for p in problems("On 14 August Dr. Patel found ear mites.")[0])
+
+
+def test_junk_characters_are_cut():
+    assert "characters outside the Latin script" in problems("Rusty had ear mites \u043f\u0440\u0438\u0432\u0435\u0442.")[0]
+    assert "characters outside the Latin script" in problems("Rusty had ear mites \u0e2a\u0e27\u0e31\u0e2a.")[0]
+    assert guard.is_latin("Café, 4.2 kg — ok")
+
+
+def test_a_repeated_sentence_is_shown_once():
+    shown = guard.guard("Rusty weighs 5.2 kg. Rusty weighs 5.2 kg. Rusty weighs 5.2 kg.", BLOCK)
+    assert shown.shown == ["Rusty weighs 5.2 kg."]
+    assert [c["problems"] for c in shown.cut] == [["repeats an earlier sentence"]] * 2
+    shown = guard.guard("On 2024-05-02 Dr. Patel found ear mites; on 2024-05-02 Dr. Patel found ear mites;", BLOCK)
+    assert len(shown.shown) == 1 and shown.shown[0].endswith(".")
+
+
+def test_a_pronoun_of_the_other_sex_is_cut():
+    assert "'she' for a male cat" in problems("She weighs 5.2 kg.")[0]
+    assert problems("He weighs 5.2 kg.") == [[]]
+
+
+def test_after_no_record_no_dated_history_is_allowed():
+    block = "History:\n- no record about this\nFacts:\n- A cat that hides for more than a day may be unwell."
+    [found] = problems("On 24 July the sun shone through the curtains and the cat hid under the covers.", block)
+    assert "dated history after 'no record'" in found
+    shown = guard.guard("On 24 July the sun shone and the cat hid.", block)
+    assert shown.text == "" and shown.cut[0]["sentence"].startswith("On 24 July")
+
+
+def test_a_note_the_answer_leaves_out_is_added_in_its_own_words():
+    missing = guard.uncovered_notes("Rusty weighs 5.2 kg, noted on 2024-01-10.", BLOCK)
+    assert [n.day for n in missing] == ["2024-05-02"]
+    partial = guard.uncovered_notes("On 2024-05-02 and 2024-01-10 the vet saw him.", BLOCK)
+    assert {n.day for n in partial} == {"2024-05-02", "2024-01-10"}  # dates alone, facts left out
+
+
+def test_sentences_keep_abbreviations_and_decimals_together():
+    assert guard.sentences("On 2024-05-02 Dr. Patel saw him. He weighs 4.2 kg, e.g. light.") == [
+        "On 2024-05-02 Dr. Patel saw him.", "He weighs 4.2 kg, e.g. light."]
+
+
+def test_the_date_checks_the_gate_and_dataset_use():
+    block = "History:\n- 2024-02-13 (Mochi, vet_visit): herpes flare"
+    assert guard.unsupported_dates("On 2024-02-13 and again on 2024-03-01.", block) == ["2024-03-01"]
+    assert guard.against_notes("On 2023-01-01 it happened.", block)
+    assert not guard.against_notes("On 2024-02-13 and 2023-01-01.", block)
+
+
+def test_importing_the_guard_does_not_import_torch():
+    code = "import sys, agent.guard, retrain.dataset; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

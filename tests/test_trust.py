@@ -1,0 +1,96 @@
+"""What a new user met on an independent journal, each as a test on real SQLite + Chroma + MiniLM:
+lost records (present-time words, trends, passing mentions, specific terms), past events raising
+a red flag, a missed emergency, pets' sex in prompts and rules. The numbers come from
+bench/data/dev_journal.json (the tuning journal; the held-out ones are only for the bench)."""
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from agent.draft import draft_answer
+from agent.knowledge import Knowledge
+from agent.pack import load_pack
+from memory import journal
+
+DEV = Path(__file__).resolve().parents[1] / "bench" / "data" / "dev_journal.json"
+
+
+@pytest.fixture(scope="module")
+def pack():
+    return load_pack()
+
+
+@pytest.fixture(scope="module")
+def dev(tmp_path_factory, pack):
+    """The dev journal in a data home: (mem, knowledge, note id -> row id, now)."""
+    from memory.store import Memory
+
+    j = json.loads(DEV.read_text())["journals"][0]
+    mem = Memory.open(tmp_path_factory.mktemp("dev") / "home")
+    for pet in j["pets"]:
+        journal.add_subject(mem, pet["name"], sex=pet["sex"], neutered=pet["neutered"])
+    ids = {n["id"]: journal.log(mem, n["text"], subject=n["subject"], at=n["at"], kind=n["kind"],
+                                metrics=n.get("metrics")).id for n in j["notes"]}
+    yield mem, Knowledge(mem, pack), ids, datetime.fromisoformat(j["now"].replace("Z", "+00:00"))
+    mem.close()
+
+
+def ask(dev, pack, question):
+    mem, knowledge, _ids, now = dev
+    return draft_answer(mem, pack, knowledge, question, now=now)
+
+
+def cited(draft, dev) -> set[str]:
+    back = {v: k for k, v in dev[2].items()}
+    return {back[c["id"]] for c in draft.citations}
+
+
+def test_a_present_event_does_not_hide_the_history_asked_about(dev, pack):
+    d = ask(dev, pack, "Tamsin threw up a hairball this morning. What did I do about hairballs last time?")
+    assert not d.no_record and d.recall.time.start is None  # "this morning" is the new event, not the window
+
+
+def test_a_trend_is_computed_from_the_measurements(dev, pack):
+    d = ask(dev, pack, "How has Biscuit's weight changed over time?")
+    assert d.trend is not None and len(d.trend.points) == 8
+    assert [p.value for p in d.trend.points][0] == 6.2 and d.trend.points[-1].value == 4.6
+    line = d.measured[0]
+    assert line.startswith("Biscuit's weight: 6.2 kg on ") and "down 1.6 kg (25.8%) over 8 measurements" in line
+    assert line in d.block and len(d.citations) >= 8  # every measurement is cited, with its note
+    latest = ask(dev, pack, "What did Biscuit weigh most recently?")
+    assert [p.value for p in latest.trend.points] == [4.6]
+
+
+def test_a_note_that_scores_under_the_threshold_but_has_the_telling_word_counts(dev, pack):
+    d = ask(dev, pack, "What was Biscuit's most recent T4 result?")
+    assert not d.no_record  # all three T4 notes score 0.30-0.35 against a threshold of 0.42
+    assert "51 nmol/L" in d.chosen[0].text  # and "the latest" is the newest of them
+
+
+def test_a_specific_term_must_be_in_the_note(dev, pack):
+    # Biscuit has FVRCP boosters only (Tamsin had FeLV); nobody had rabies shots
+    assert ask(dev, pack, "When did Biscuit have his FeLV vaccine?").no_record
+    assert ask(dev, pack, "When was Tamsin's last rabies vaccination?").no_record
+    assert not ask(dev, pack, "When was Tamsin's last FVRCP booster?").no_record
+
+
+def test_pets_sex_goes_into_the_prompt(dev, pack):
+    d = ask(dev, pack, "When did Biscuit first have a urinary problem?")
+    assert "Pets:\n- Biscuit is a male cat (he/him), neutered" in d.block
+
+
+def test_a_past_emergency_is_history_not_a_red_flag(dev, pack):
+    assert ask(dev, pack, "Last year Tamsin swallowed a hair tie, what did the vet do then?").red_flag is None
+    assert ask(dev, pack, "Tamsin swallowed a hair tie this morning, what did the vet do last time?").red_flag
+
+
+def test_open_mouth_breathing_after_play_that_wont_stop_is_an_emergency(pack):
+    assert pack.triage("Tamsin is breathing with her mouth open after play and it won't stop")
+    assert pack.triage("Tamsin panted a bit after play, she is calm now") is None
+
+
+def test_a_blocked_urethra_warning_says_more_for_a_male_cat(dev, pack):
+    reason = ask(dev, pack, "Biscuit is straining in the litter box and nothing comes out").red_flag
+    assert reason and "He is a male cat" in reason
+    assert "He is a male cat" not in pack.triage("She is straining to pee", sexes=["female"])
