@@ -122,9 +122,10 @@ class Turn:
             yield text
 
     def body(self):
-        """The answer without the flag and the disclaimer (the page shows those apart), streamed."""
+        """The answer without the flag, the check line and the disclaimer (the page shows those
+        apart), streamed."""
         for kind, text in self.parts():
-            if kind in ("measured", "body", "check"):
+            if kind in ("measured", "body"):
                 yield text
 
     def parts(self):
@@ -136,8 +137,9 @@ class Turn:
 
         if d.red_flag:
             yield part("flag", f"See a vet now: {d.red_flag}\n\n")
-        for line in d.measured:  # computed in code: the data, before any words about it
-            yield part("measured", f"{line}.\n\n")
+        measured = "".join(f"{line}.\n\n" for line in d.measured)  # computed in code: the data first
+        if measured:
+            yield part("measured", measured)
         said: list[str] = []
         if d.no_record:
             said.append(self._no_record_line())
@@ -146,7 +148,7 @@ class Turn:
         for sentence in self._checked_sentences(model, usage):
             said.append(sentence)
             yield "body", (" " if len(said) > 1 else "") + sentence
-        for note in ([] if d.no_record else guard.uncovered_notes(" ".join(said), d.block)):
+        for note in ([] if d.no_record or d.trend else guard.uncovered_notes(" ".join(said), d.block)):
             said.append(note.said)  # every note the code chose is stated, with its date
             yield "body", (" " if len(said) > 1 else "") + note.said
         if len(said) == d.no_record:  # the model said nothing that holds: the vetted facts speak for themselves
@@ -163,7 +165,7 @@ class Turn:
             disclaimer = pack.disclaimer
             yield part("disclaimer", f"\n\n{disclaimer}")
         self.answer = self._store("".join(texts).strip(), body, usage, model, guarded)
-        self.answer.body, self.answer.disclaimer = body, disclaimer
+        self.answer.body, self.answer.disclaimer = measured + body, disclaimer
 
     def _checked_sentences(self, model: LoadedModel, usage: Usage):
         """The model's sentences as it finishes each, checked before it is shown: a sentence that
@@ -178,7 +180,7 @@ class Turn:
             if len(finished) == checked:
                 continue  # no new sentence finished: nothing to check yet
             checked = len(finished)
-            guarded = guard.guard(" ".join(finished), d.block, tuple(d.measured))
+            guarded = guard.guard(" ".join(finished), d.block, tuple(d.measured), no_numbers=d.trend is not None)
             for sentence in guarded.shown[shown:]:
                 if not (d.no_record and "no record" in sentence.lower()):  # the code said it already
                     yield sentence

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from agent.knowledge import Knowledge
 from agent.pack import KnowledgeFact, Pack
 from agent.prompt import Note, context_block, render_prompt
-from agent.triage import about_the_past
+from agent.triage import about_now
 from memory import journal, series
 from memory.dates import day_label, iso, now as utcnow
 from memory.recall import Hit, Recall, recall
@@ -73,11 +73,11 @@ def draft_answer(mem: Memory, pack: Pack, knowledge: Knowledge, question: str,
     in_scope = found.scope or []
     subject_id = ids_by_name.get(in_scope[0]) if in_scope else None
     trend = measured_trend(mem, found, [ids_by_name[n] for n in in_scope] if in_scope else None)
-    if trend is not None:  # the measurements speak for the quantity; other notes only if they are about it
-        chosen = [h for h in chosen if h.kind == "weight" or h.id in {p.id for p in trend.points}][:MAX_NOTES]
+    if trend is not None:  # the measurements speak for the quantity, not the other notes recall found
+        chosen = [h for h in chosen if h.id in {p.id for p in trend.points}]
     recent = [o.text for name in (in_scope or [None])
               for o in journal.timeline(mem, subject=name, since=now - timedelta(days=RED_FLAG_DAYS))]
-    asked_now = not about_the_past(found.question, found.time, now)
+    asked_now = about_now(found.question, found.time, now)
     return Draft(
         question=found.question, recall=found, chosen=chosen,
         facts=knowledge.lookup(found.question, list(ids_by_name)),
@@ -100,9 +100,12 @@ def measured_trend(mem: Memory, found: Recall, subject_ids: list[int] | None) ->
         return None  # whose weight? without one pet named, the notes answer instead
     if not points:
         return None
-    if found.time.order == "latest" or re.search(r"\b(?:now|current(?:ly)?|weigh|weighs)\b", found.question, re.I) \
-            and not re.search(r"\b(?:chang\w*|trend|over time|since|lost|gained|gain|loss|history)\b",
-                              found.question, re.I):
+    over_time = re.search(r"\b(?:chang\w*|trend|over time|since|lost|gained|gain\w*|loss|losing|history|"
+                          r"going (?:up|down)|all (?:the )?(?:weights|measurements))\b", found.question, re.I)
+    if not over_time and found.time.order == "earliest":
+        points = points[:1]
+    elif not over_time and (found.time.order == "latest" or re.search(r"\b(?:now|current(?:ly)?|weigh|weighs)\b",
+                                                                      found.question, re.I)):
         points = points[-1:]
     return series.Trend(key, points)
 

@@ -53,6 +53,7 @@ class Source:
     """One line the model saw: a dated note or a fact; `said` is how an answer states it plainly."""
     text: str
     day: str | None = None
+    header: str = ""  # "Mochi vet visit": whose note, of what kind
 
     @property
     def said(self) -> str:
@@ -68,6 +69,7 @@ class Block:
     notes: list[Source] = field(default_factory=list)
     facts: list[Source] = field(default_factory=list)
     sexes: dict[str, str] = field(default_factory=dict)
+    context: list[str] = field(default_factory=list)  # the pets and measured lines: true of every note
 
     @property
     def no_record(self) -> bool:
@@ -103,10 +105,15 @@ def read_block(block: str) -> Block:
             continue
         m = NOTE_LINE.match(line)
         if section == "history" and m:
-            b.notes.append(Source(m.group(4), m.group(1)))
-        elif section == "pets" and (p := PET_LINE.match(line)):
-            b.sexes[p.group(1).lower()] = p.group(2)
-        elif line.startswith("- ") and section in ("facts", "measured"):
+            b.notes.append(Source(m.group(4), m.group(1), f"{m.group(2)} {m.group(3).replace('_', ' ')}"))
+        elif section == "pets" and line.startswith("- "):
+            b.context.append(line[2:])
+            if p := PET_LINE.match(line):
+                b.sexes[p.group(1).lower()] = p.group(2)
+        elif section == "measured" and line.startswith("- "):
+            b.context.append(line[2:])
+            b.facts.append(Source(line[2:]))
+        elif line.startswith("- ") and section == "facts":
             b.facts.append(Source(line[2:]))
     return b
 
@@ -163,40 +170,72 @@ def is_latin(text: str) -> bool:
     return True
 
 
-def check(answer: str, block: str | Block, trusted: tuple[str, ...] = ()) -> list[Verdict]:
-    """One verdict per sentence of `answer` against what the model was given."""
+@dataclass
+class _Scope:
+    """What one sentence may draw on: its dates, numbers, names and words."""
+    text: str
+
+    def __post_init__(self):
+        self.lower = self.text.lower()
+        self.dates = set(DATE.findall(self.text))
+        self.day_months = {(int(m), int(d)) for _y, m, d in self.dates} | _month_days(self.text)
+        self.numbers = _all_numbers(self.text) | {str(int(d)) for _y, _m, d in self.dates}
+        self.words = {stem(w) for w in WORD.findall(self.lower)}
+
+
+def check(answer: str, block: str | Block, trusted: tuple[str, ...] = (), no_numbers: bool = False) -> list[Verdict]:
+    """One verdict per sentence of `answer` against what the model was given.
+
+    A sentence that names a note's date is checked against that note alone (and the pets and
+    measurements): "On 2023-02-11 Dr. Fairley..." must be what the note of 2023-02-11 says, not a
+    mix of several notes. `no_numbers`: the numbers were computed in code and shown already.
+    """
     b = block if isinstance(block, Block) else read_block(block)
-    source_text = " ".join([b.text, *trusted])
-    dates = set(DATE.findall(source_text))
-    day_months = {(int(m), int(d)) for _y, m, d in dates} | _month_days(source_text)
-    allowed_numbers = numbers(source_text) | {str(int(d)) for _y, _m, d in dates}
-    source_lower = source_text.lower()
-    source_words = {stem(w) for w in WORD.findall(source_lower)}
+    everything = _Scope(" ".join([b.text, *trusted]))
+    context = " ".join([*b.context, *trusted])
     said: list[set[str]] = []
     verdicts = []
     for s in sentences(answer):
         problems = []
         if not is_latin(s):
             problems.append("characters outside the Latin script")
+        days = ["-".join(d) for d in DATE.findall(s)]
+        days += [n.day for n in b.notes if (int(n.day[5:7]), int(n.day[8:10])) in _month_days(s)]
+        dated = [n for n in b.notes if n.day in days]
+        scope = _Scope(" ".join([n.header + " " + n.text for n in dated] + [context])) if dated else everything
         for d in DATE.findall(s):
-            if d not in dates:
+            if d not in everything.dates:
                 problems.append(f"date {'-'.join(d)} is not in the notes")
-        problems += [f"date {m}/{d} is not in the notes" for m, d in _month_days(s) if (m, d) not in day_months]
+        problems += [f"date {m}/{d} is not in the notes" for m, d in _month_days(s) if (m, d) not in everything.day_months]
         if b.no_record and (DATE.search(s) or MONTH_WORD.search(s)):
             problems.append("dated history after 'no record'")
-        problems += [f"number {n} is not in the notes" for n in sorted(numbers(s) - allowed_numbers)]
-        problems += [f"name {n} is not in the notes" for n in _names(s) if n.lower() not in source_lower]
+        if b.notes and "no record" in s.lower():
+            problems.append("says 'no record' but notes were found")
+        if no_numbers and re.search(r"\d", s):
+            problems.append("numbers come from the measurements, computed in code")
+        problems += [f"number {n} is not in the notes" for n in sorted(_all_numbers(s) - scope.numbers)]
+        problems += [f"name {n} is not in the notes" for n in _names(s) if n.lower() not in scope.lower]
         words = content_words(s)
-        missing = [w for w in words if stem(w) not in source_words]
+        missing = [w for w in words if stem(w) not in scope.words]
         if words and (len(words) - len(missing)) / len(words) < MIN_SUPPORTED:
             problems.append(f"words not in the notes: {', '.join(missing)}")
-        problems += _pronoun_problems(s, b.sexes)
-        bag = set(words) | {"-".join(d) for d in DATE.findall(s)}
+        if _flat(s) not in _flat(everything.text):  # the owner's own words may say "he" of the vet
+            problems += _pronoun_problems(s, b.sexes)
+        bag = set(words) | set(days)
         if bag and any(len(bag & prev) >= 0.8 * len(bag) for prev in said):
             problems.append("repeats an earlier sentence")
         said.append(bag)
         verdicts.append(Verdict(s, problems))
     return verdicts
+
+
+NUMBER_WORDS = {w: str(i) for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve".split()) if i >= 2}
+
+
+def _all_numbers(sentence: str) -> set[str]:
+    """Digits, and number words from two to twelve ("two teeth" is a count like "2 teeth")."""
+    return numbers(sentence) | {NUMBER_WORDS[w] for w in WORD.findall(sentence.lower()) if w in NUMBER_WORDS}
 
 
 def _names(sentence: str) -> list[str]:
@@ -216,11 +255,11 @@ def _pronoun_problems(sentence: str, sexes: dict[str, str]) -> list[str]:
     return [f"'{wrong[0]}' for a {sex} cat"] if wrong else []
 
 
-def guard(answer: str, block: str | Block, trusted: tuple[str, ...] = ()) -> Guarded:
+def guard(answer: str, block: str | Block, trusted: tuple[str, ...] = (), no_numbers: bool = False) -> Guarded:
     """What the user reads: the sentences that pass; each that fails is replaced by its source."""
     b = block if isinstance(block, Block) else read_block(block)
     shown, cut, used = [], [], set()
-    for v in check(answer, b, trusted):
+    for v in check(answer, b, trusted, no_numbers):
         if v.ok and _flat(v.sentence) not in _flat(" ".join(shown)):
             shown.append(v.sentence)
             continue

@@ -38,7 +38,7 @@ def context_block(notes: list[Note], facts: list[Fact] = (), pets: list[str] = (
     """The dated history block (newest first, as recall orders it), the pets asked about
     ("Mochi is a female cat (she/her), spayed"), measured series computed in code, and the facts."""
     lines = ["History:"]
-    lines += [f"- {n.day} ({n.subject}, {n.kind}): {n.text}" for n in notes] or [NO_RECORD_LINE]
+    lines += [f"- {n.day} ({n.subject}, {n.kind}): {n.text}" for n in notes] or ([] if measured else [NO_RECORD_LINE])
     for title, rows in (("Measured", measured), ("Pets", pets)):
         if rows:
             lines.append(f"{title}:")

@@ -1,7 +1,7 @@
-"""Is the question about something happening now, or about a past event that is over?
+"""Is the question about something happening now? A red flag is for now, decided by rules.
 
-A red flag is for now: "she swallowed a hair tie" sends the owner to a vet, but "last year she
-swallowed a hair tie, what did the vet do then?" asks about history. Rules, not a model.
+"She swallowed a hair tie" sends the owner to a vet; "last year she swallowed a hair tie, what did
+the vet do then?" asks about history, and "what does straining look like?" asks in general.
 """
 from __future__ import annotations
 
@@ -13,22 +13,29 @@ from memory.timewords import TimeFilter
 PAST_DAYS = 3  # a window that ended longer ago than this is history
 
 PRESENT = re.compile(
-    r"\b(?:now|right now|today|tonight|this (?:morning|afternoon|evening)|last night|yesterday|currently|"
-    r"still|keeps?|again|at the moment|just|won'?t stop|hasn'?t stopped|since (?:yesterday|this|last night)|"
+    r"\b(?:now|right now|rn|today|tonight|this (?:morning|afternoon|evening)|last night|yesterday|currently|"
+    r"still|keeps? (?:on )?\w+ing|again|at the moment|won'?t stop|hasn'?t stopped|since (?:yesterday|this|last night)|"
+    r"just (?:ate|eaten|found|noticed|saw|started|had|chewed|licked|swallowed|fell|got|came|collapsed|vomited|threw)|"
     r"for (?:the (?:last|past) )?(?:\d+|a|an|two|three|several|few) (?:minutes?|mins?|hours?|hrs?|days?))\b", re.I)
 PAST = re.compile(
     r"\b(?:last (?:year|spring|summer|autumn|fall|winter|christmas)|(?:\d+|a|two|three|few|several|couple of) "
     r"(?:weeks?|months?|years?) ago|years ago|back (?:in|when)|when was (?:the|that|his|her)|"
     r"the time (?:she|he|when|it|they)|that time|what did the vet (?:do|say|give|find)|did (?:she|he|it) recover|"
     r"how long (?:did|after|was)|in (?:19|20)\d\d|when (?:she|he) (?:was|had) (?:blocked|poisoned|sick))\b", re.I)
+GENERAL = re.compile(
+    r"\b(?:if (?:my|a|the|your|our) (?:cat|kitten)|if (?:she|he|it|they) (?:ever|were|was|did|does|got|gets|eats?|ate)|"
+    r"what (?:does|do|would|should|are)\b[^?]{0,50}\b(?:look like|signs|symptoms)|(?:signs|symptoms) of|"
+    r"(?:is|are) [\w' -]{1,30} (?:toxic|poisonous|dangerous|safe|bad) (?:to|for)|what(?:'s| is) the difference|"
+    r"just (?:want|wanted|wondering|curious|asking)|wondering|in case|how (?:do|can|would) (?:i|you) (?:know|tell)|"
+    r"which (?:plants|flowers|foods|medicines))", re.I)
 
 
-def about_the_past(question: str, tf: TimeFilter | None = None, now: datetime | None = None) -> bool:
-    """True when the question is about an event that is over, with nothing said to be happening now."""
+def about_now(question: str, tf: TimeFilter | None = None, now: datetime | None = None) -> bool:
+    """False when the question is about an event that is over, or asks in general; True otherwise."""
     if PRESENT.search(question):
-        return False
-    if PAST.search(question):
         return True
+    if PAST.search(question) or GENERAL.search(question):
+        return False
     if tf is not None and tf.end is not None and now is not None:
-        return tf.end < now - timedelta(days=PAST_DAYS)
-    return False
+        return tf.end >= now - timedelta(days=PAST_DAYS)
+    return True

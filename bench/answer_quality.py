@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.answer_quality                          # held-out journals, this code vs main before
     .venv/bin/python -m bench.answer_quality --data dev --no-baseline # the tuning journal, this code only
     .venv/bin/python -m bench.answer_quality --triage                 # red flags: emergency vs calm questions
+    .venv/bin/python -m bench.answer_quality --triage --data dev      # ... on the set the rules were tuned on
 
 bench/data/heldout_journals.json was written by a helper who never saw the project's code, rules or
 tuning data; bench/data/dev_journal.json by another, for tuning. Each journal becomes a data home
@@ -33,7 +34,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 DATA = {"heldout": REPO / "bench" / "data" / "heldout_journals.json",
         "dev": REPO / "bench" / "data" / "dev_journal.json"}
-TRIAGE = REPO / "bench" / "data" / "triage_questions.json"
+TRIAGE = {"heldout": REPO / "bench" / "data" / "triage_questions.json",
+          "dev": REPO / "bench" / "data" / "triage_dev.json"}
 BASELINE = "d54f47a"
 STOP = set("""a an the and or but if of to in on at by for with from as is was were be been being it its this that
 these those there here he she his her him they them their we you your i my me our us do did does done has have had
@@ -60,10 +62,10 @@ def main() -> None:
         from memory.offline import offline_environment
 
         offline_environment()
-        journals = load(args.data)
+        journals = [] if args.triage else load(args.data)
         for j in journals:
             j["questions"] = j["questions"][: args.limit or None]
-        results = triage_questions() if args.triage else ask_all(journals)
+        results = triage_questions(TRIAGE[args.data]) if args.triage else ask_all(journals)
         args.result.write_text(json.dumps(results, ensure_ascii=False))
         return
     sides = {"this code": run_side(REPO, args)}
@@ -163,14 +165,14 @@ def note_day(j: dict, note_id: str) -> str:
     return next(n["at"] for n in j["notes"] if n["id"] == note_id)
 
 
-def triage_questions() -> list[dict]:
+def triage_questions(path: Path) -> list[dict]:
     """Only the code's decision (no model): does the question get a red flag?"""
     from agent.answer import Companion
     from agent.draft import draft_answer
     from memory import journal as jr
     from memory.store import Memory
 
-    rows = json.loads(TRIAGE.read_text(encoding="utf-8"))["questions"]
+    rows = json.loads(path.read_text(encoding="utf-8"))["questions"]
     out = []
     with tempfile.TemporaryDirectory(prefix="memoloop-triage-") as tmp, Memory.open(Path(tmp) / "home") as mem:
         jr.add_subject(mem, "Pip")

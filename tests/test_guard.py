@@ -93,3 +93,11 @@ def test_importing_the_guard_does_not_import_torch():
     code = "import sys, agent.guard, retrain.dataset; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_note_quoted_word_for_word_passes_whatever_its_pronouns():
+    block = ("History:\n- 2022-12-02 (Tamsin, vaccine): FVRCP booster by Dr. Fairley; he also scanned her microchip\n"
+             "Pets:\n- Tamsin is a female cat (she/her), spayed\nFacts:\n- Hiding for a day or two after a move is common.")
+    assert problems("He also scanned her microchip.", block) == [[]]
+    assert problems("He ate his dinner.", block)[0]  # the model's own "he" for a female cat
+    assert problems("Hiding for a day or two after a move is common.", block) == [[]]  # "two" is in the fact

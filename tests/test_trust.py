@@ -94,3 +94,15 @@ def test_a_blocked_urethra_warning_says_more_for_a_male_cat(dev, pack):
     reason = ask(dev, pack, "Biscuit is straining in the litter box and nothing comes out").red_flag
     assert reason and "He is a male cat" in reason
     assert "He is a male cat" not in pack.triage("She is straining to pee", sexes=["female"])
+
+
+def test_the_tuning_triage_set_every_emergency_flagged_no_false_alarm(pack):
+    """bench/data/triage_dev.json, written without looking at the rules (the rules were then tuned
+    on it; bench/answer_quality.py --triage reports the held-out set)."""
+    from agent.triage import about_now
+
+    rows = json.loads((DEV.parent / "triage_dev.json").read_text())["questions"]
+    flagged = {r["q"]: bool(about_now(r["q"]) and pack.triage(r["q"])) for r in rows}
+    missed = [r["q"] for r in rows if r["emergency"] and not flagged[r["q"]]]
+    alarms = [r["q"] for r in rows if not r["emergency"] and flagged[r["q"]]]
+    assert len(rows) >= 80 and not missed and not alarms, (missed, alarms)

@@ -30,6 +30,21 @@ def texts(at: AppTest) -> str:
     return "\n".join([m.value for m in at.markdown] + [t.value for t in at.text] + [c.value for c in at.caption])
 
 
+def test_ask_shows_a_measured_series_and_what_the_guard_left_out(mem, cats, tiny_gemma_dir):
+    """The tiny random model writes noise: the page says what was left out; a weight trend is a chart."""
+    Settings(base_model=str(tiny_gemma_dir), device="cpu", max_new_tokens=24).save(mem.home)
+    journal.log(mem, "Mochi weighs 4.5 kg", subject="Mochi", at="2025-03-01", kind="weight", metrics={"weight_kg": 4.5})
+    at = open_page("ask", timeout=120)
+    at.chat_input[0].set_value("How has Mochi's weight changed over time?").run()
+    assert not at.exception
+    answer = at.chat_message[1]
+    assert "Mochi's weight: 4.5 kg on 2025-03-01, 4.2 kg on 2025-07-01" in answer.markdown[0].value
+    assert [c.type for c in answer.children.values()][1] == "vega_lite_chart"
+    at.chat_input[0].set_value("Mochi is sneezing again, has this happened before?").run()
+    [cut] = [e for e in at.chat_message[3].expander if e.label.startswith("Checked against your notes")]
+    assert "left out" in cut.label and any("~~" in m.value for m in cut.markdown)
+
+
 def test_quick_log_stores_the_entry_for_the_pet_used_last(mem, cats):
     at = open_page("journal")
     assert at.selectbox[0].value == "Luna"  # the pet of the newest entry
@@ -166,8 +181,7 @@ def test_ask_streams_a_grounded_answer_with_red_flag_citations_and_feedback(mem,
     assert not at.exception
     banner = at.chat_message[1].error  # the red flag comes first, as a banner, and is the only error
     assert [e.value.startswith("**See a vet now:**") for e in banner] == [True]
-    sources = at.chat_message[1].expander[0]
-    assert sources.label.startswith("From your notes")
+    [sources] = [e for e in at.chat_message[1].expander if e.label.startswith("From your notes")]
     assert "Luna peed outside the litter box on the bathmat" in "".join(m.value for m in sources.markdown)
     asked = recent_interactions(mem, 1)[0]
     assert asked.red_flag and any(c["id"] == cats["Luna peed outside the litter box on the bathmat"]

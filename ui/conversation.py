@@ -18,7 +18,15 @@ def exchange(question: str, answer) -> dict:
     return {"question": question, "body": answer.body, "disclaimer": answer.disclaimer,
             "red_flag": answer.red_flag, "no_record": answer.no_record, "citations": answer.citations,
             "interaction_id": answer.interaction_id, "adapter": answer.adapter,
+            "cut": answer.cut, "series": series_rows(answer.trend),
             "rating": None, "correction": None}
+
+
+def series_rows(trend) -> list[dict]:
+    """A measured quantity's points as table rows (date, value): shown beside the answer."""
+    if trend is None:
+        return []
+    return [{"date": p.day, trend.name: p.value} for p in trend.points]
 
 
 def shown_pieces(turn) -> Iterator[str]:

@@ -43,6 +43,10 @@ def show_answer(item: dict) -> None:
         st.error(f"**See a vet now:** {item['red_flag']}", icon=":material/emergency:")
     body = conversation.markdown_safe(item["body"])
     st.markdown(body)
+    if len(item.get("series") or []) > 1:
+        show_series(item["series"])
+    if item.get("cut"):
+        show_cut(item["cut"])
     if item["disclaimer"]:
         st.caption(item["disclaimer"])
     show_sources(item)
@@ -59,6 +63,21 @@ def show_answer(item: dict) -> None:
                              help="memoloop learns from corrected answers at its next retrain.")
                 st.form_submit_button("Save correction", type="primary", key=f"save_fix_{iid}",
                                       on_click=save_correction, args=(item,))
+
+
+def show_series(rows: list[dict]) -> None:
+    name = [k for k in rows[0] if k != "date"][0]
+    st.line_chart(rows, x="date", y=name, height=180)
+
+
+def show_cut(cut: list[dict]) -> None:
+    n = len(cut)
+    with st.expander(f"Checked against your notes: {n} sentence{'s' if n > 1 else ''} left out",
+                     icon=":material/rule:"):
+        st.caption("The model wrote these, but your notes do not say so; where a note was behind it, "
+                   "the note is shown in the answer instead.")
+        for c in cut:
+            st.markdown(f"- ~~{conversation.markdown_safe(c['sentence'])}~~ ({'; '.join(c['problems'])})")
 
 
 def show_sources(item: dict) -> None:
