@@ -21,7 +21,9 @@ PAST = re.compile(
     r"\b(?:last (?:year|spring|summer|autumn|fall|winter|christmas)|(?:\d+|a|two|three|few|several|couple of) "
     r"(?:weeks?|months?|years?) ago|years ago|back (?:in|when)|when was (?:the|that|his|her)|"
     r"the time (?:she|he|when|it|they)|that time|what did the vet (?:do|say|give|find)|did (?:she|he|it) recover|"
-    r"how long (?:did|after|was)|in (?:19|20)\d\d|when (?:she|he) (?:was|had) (?:blocked|poisoned|sick))\b", re.I)
+    r"how long (?:did|after|was)|in (?:19|20)\d\d|when (?:she|he) (?:was|had) (?:blocked|poisoned|sick)|"
+    r"remind me|after the scare|(?:two|three|\d+|a few|several) (?:winters|summers|springs|autumns) ago|"
+    r"at (?:the|her|his) last (?:checkup|check-up|check up|visit|appointment|exam)|recheck)\b", re.I)
 GENERAL = re.compile(
     r"\b(?:if (?:my|a|the|your|our) (?:cat|kitten)|if (?:she|he|it|they) (?:ever|were|was|did|does|got|gets|eats?|ate)|"
     r"what (?:does|do|would|should|are)\b[^?]{0,50}\b(?:look like|signs|symptoms)|(?:signs|symptoms) of|"

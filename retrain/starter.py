@@ -21,6 +21,7 @@ import sys
 import time
 from pathlib import Path
 
+from agent import guard
 from agent.convert import prepare_default_model, publish_dir, temp_dir_for
 from agent.model import LoadedModel, Usage, generate, load_model
 from agent.prompt import render_prompt
@@ -49,7 +50,8 @@ def judge(record: dict, answer: str, stopped: bool) -> dict:
     said = set(DATE.findall(answer))
     expected_dates = set(DATE.findall(record["output"]))
     return {"stopped": stopped,
-            "invented_date": bool(said - set(DATE.findall(record["input"]))),
+            "invented_date": bool(guard.unsupported_dates(answer, record["input"])),
+            "failing_sentences": len(guard.failures(answer, record["input"])),
             "all_dates_copied": expected_dates <= said,
             "expects_no_record": bool(NO_RECORD.search(record["output"])),
             "said_no_record": bool(NO_RECORD.search(answer))}
@@ -70,6 +72,7 @@ def behaviour(loaded: LoadedModel, records: list[dict], max_new_tokens: int = 16
     return {"answers": len(verdicts),
             "stopped_by_itself": sum(v["stopped"] for v in verdicts),
             "invented_a_date": sum(v["invented_date"] for v in verdicts),
+            "answers_with_a_sentence_failing_the_guard": sum(bool(v["failing_sentences"]) for v in verdicts),
             "dated_answers": len(dated),
             "all_dates_copied": sum(v["all_dates_copied"] for v in dated),
             "no_record_expected": len(expects),

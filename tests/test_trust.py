@@ -96,13 +96,14 @@ def test_a_blocked_urethra_warning_says_more_for_a_male_cat(dev, pack):
     assert "He is a male cat" not in pack.triage("She is straining to pee", sexes=["female"])
 
 
-def test_the_tuning_triage_set_every_emergency_flagged_no_false_alarm(pack):
-    """bench/data/triage_dev.json, written without looking at the rules (the rules were then tuned
-    on it; bench/answer_quality.py --triage reports the held-out set)."""
+@pytest.mark.parametrize("name", ["triage_dev.json", "triage_questions.json"])
+def test_the_tuning_triage_sets_every_emergency_flagged_no_false_alarm(pack, name):
+    """Two sets written without looking at the rules (the rules were then tuned on them;
+    bench/answer_quality.py --triage reports a third set, triage_heldout2.json, nobody tuned on)."""
     from agent.triage import about_now
 
-    rows = json.loads((DEV.parent / "triage_dev.json").read_text())["questions"]
+    rows = json.loads((DEV.parent / name).read_text())["questions"]
     flagged = {r["q"]: bool(about_now(r["q"]) and pack.triage(r["q"])) for r in rows}
     missed = [r["q"] for r in rows if r["emergency"] and not flagged[r["q"]]]
     alarms = [r["q"] for r in rows if not r["emergency"] and flagged[r["q"]]]
-    assert len(rows) >= 80 and not missed and not alarms, (missed, alarms)
+    assert len(rows) >= 70 and not missed and not alarms, (missed, alarms)
