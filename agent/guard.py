@@ -33,6 +33,7 @@ MONTH_WORD = re.compile(rf"\b(?:{'|'.join(m for m in MONTHS if len(m) > 3)})\b",
 NOTE_LINE = re.compile(r"^- (\d{4}-\d{2}-\d{2}) \(([^,()]+), ([^()]+)\): (.*)$")
 PET_LINE = re.compile(r"^- (\w[\w' -]*) is an? (female|male)\b")
 NO_RECORD = "- no record about this"
+LAYOUT = re.compile(r"\b(?:History|Pets|Facts|Measured|Question):|(?:^|\s)- \d{4}-\d{2}-\d{2} \(|\s-\s+[A-Z]")
 WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 # Words an answer may use whatever the notes say: the answer's own glue, not facts about the cat.
 ANSWER_WORDS = frozenset("""
@@ -221,6 +222,8 @@ def check(answer: str, block: str | Block, trusted: tuple[str, ...] = (), no_num
             problems.append(f"words not in the notes: {', '.join(missing)}")
         if _flat(s) not in _flat(everything.text):  # the owner's own words may say "he" of the vet
             problems += _pronoun_problems(s, b.sexes)
+        if LAYOUT.search(s):
+            problems.append("copies the prompt's layout")
         if _loops(s):
             problems.append("repeats itself")
         bag = set(words) | set(days)

@@ -101,3 +101,9 @@ def test_a_note_quoted_word_for_word_passes_whatever_its_pronouns():
     assert problems("He also scanned her microchip.", block) == [[]]
     assert problems("He ate his dinner.", block)[0]  # the model's own "he" for a female cat
     assert problems("Hiding for a day or two after a move is common.", block) == [[]]  # "two" is in the fact
+
+
+def test_a_sentence_that_copies_the_prompts_layout_is_cut():
+    [found] = problems("He had his booster. Pets: - Rusty is a male cat (he/him), neutered Facts: - Ear mites spread.")[1:]
+    assert "copies the prompt's layout" in found
+    assert "repeats itself" in problems("Rusty weighs 5.2 kg and then Rusty weighs 5.2 kg and then Rusty weighs 5.2 kg")[0]
