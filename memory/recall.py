@@ -125,7 +125,8 @@ def rank(hits: list[Hit], tf: timewords.TimeFilter, threshold: float, k: int) ->
     """
     for h in hits:
         h.relevant = h.specific and (h.score >= threshold or (h.key and h.score >= threshold - RESCUE))
-    hits.sort(key=lambda h: (h.relevant, _order_key(h, tf)), reverse=True)
+    # hits over the threshold keep their place ahead of those that count by their telling word alone
+    hits.sort(key=lambda h: (h.relevant, h.relevant and h.score >= threshold, _order_key(h, tf)), reverse=True)
     return hits[:k]
 
 
