@@ -202,6 +202,8 @@ def triage_questions(path: Path) -> list[dict]:
     from memory import journal as jr
     from memory.store import Memory
 
+    if not path.exists():  # the third set, nobody tuned on, was asked for and not yet written
+        raise SystemExit(f"{path} is missing; run --triage --data first or --data dev (both tuned on)")
     rows = json.loads(path.read_text(encoding="utf-8"))["questions"]
     out = []
     with tempfile.TemporaryDirectory(prefix="memoloop-triage-") as tmp, Memory.open(Path(tmp) / "home") as mem:
