@@ -78,13 +78,14 @@ def draft_answer(mem: Memory, pack: Pack, knowledge: Knowledge, question: str,
     recent = [o.text for name in (in_scope or [None])
               for o in journal.timeline(mem, subject=name, since=now - timedelta(days=RED_FLAG_DAYS))]
     asked_now = about_now(found.question, found.time, now)
+    pets = [p for p in journal.list_subjects(mem) if p.name in in_scope]  # read once: pronouns and rules
     return Draft(
         question=found.question, recall=found, chosen=chosen,
         facts=knowledge.lookup(found.question, list(ids_by_name)),
         red_flag=pack.triage(found.question if asked_now else "", recent, list(ids_by_name),
-                             sexes=_sexes(mem, in_scope)),
+                             sexes=[p.sex for p in pets if p.sex]),
         subject_id=subject_id, scope_label=", ".join(in_scope) or None,
-        profiles=[p.profile for p in journal.list_subjects(mem) if p.name in in_scope and p.profile],
+        profiles=[p.profile for p in pets if p.profile],
         trend=trend,
     )
 
@@ -108,7 +109,3 @@ def measured_trend(mem: Memory, found: Recall, subject_ids: list[int] | None) ->
                                                                       found.question, re.I)):
         points = points[-1:]
     return series.Trend(key, points)
-
-
-def _sexes(mem: Memory, names: list[str]) -> list[str]:
-    return [p.sex for p in journal.list_subjects(mem) if p.name in names and p.sex]

@@ -3,7 +3,7 @@
 instruction = the question, input = the dated history block the model saw, output = the answer
 rated up, or the user's corrected answer (a correction always wins). Rated down without a
 correction: left out (kept in SQL for preference training later). A rated-up model answer that
-states a date its notes do not have (the answer showed a "Check:" line) is left out too, and
+states a date its notes do not have (older answers showed a "Check:" line; new ones are checked by agent.guard before they are shown) is left out too, and
 counted: training on it would teach the model to invent dates. A correction is the user's own
 words and always trains.
 """
