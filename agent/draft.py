@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from agent.knowledge import Knowledge
 from agent.pack import KnowledgeFact, Pack
 from agent.prompt import Note, context_block, render_prompt
-from agent.triage import about_now
+from agent.triage import present_part
 from memory import journal, series
 from memory.dates import day_label, iso, now as utcnow
 from memory.recall import Hit, Recall, recall
@@ -77,12 +77,11 @@ def draft_answer(mem: Memory, pack: Pack, knowledge: Knowledge, question: str,
         chosen = [h for h in chosen if h.id in {p.id for p in trend.points}]
     recent = [o.text for name in (in_scope or [None])
               for o in journal.timeline(mem, subject=name, since=now - timedelta(days=RED_FLAG_DAYS))]
-    asked_now = about_now(found.question, found.time, now)
     pets = [p for p in journal.list_subjects(mem) if p.name in in_scope]  # read once: pronouns and rules
     return Draft(
         question=found.question, recall=found, chosen=chosen,
         facts=knowledge.lookup(found.question, list(ids_by_name)),
-        red_flag=pack.triage(found.question if asked_now else "", recent, list(ids_by_name),
+        red_flag=pack.triage(present_part(found.question, found.time, now), recent, list(ids_by_name),
                              sexes=[p.sex for p in pets if p.sex]),
         subject_id=subject_id, scope_label=", ".join(in_scope) or None,
         profiles=[p.profile for p in pets if p.profile],

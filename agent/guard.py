@@ -42,6 +42,7 @@ time times day days week weeks month months year years again ago
 had has have was were got get also then today yesterday since once twice before after back came
 come happened went around about because though keep kept watch check call ask help more less
 household home date dates there here ok okay well good fine please should could
+recent latest last first earliest
 might may can will would shall one two three four five six seven eight nine ten new old same
 """.split())
 PRONOUNS = {"female": ("he", "him", "his", "himself"), "male": ("she", "her", "hers", "herself")}
@@ -212,10 +213,11 @@ def check(answer: str, block: str | Block, trusted: tuple[str, ...] = (), no_num
             problems.append("dated history after 'no record'")
         if b.notes and "no record" in s.lower():
             problems.append("says 'no record' but notes were found")
-        if no_numbers and re.search(r"\d", s):
+        if no_numbers and re.search(r"\d", s) and not any(_flat(s) in _flat(f.text) for f in b.facts):
             problems.append("numbers come from the measurements, computed in code")
+        problems += _order_problems(s, dated, b.notes)
         problems += [f"number {n} is not in the notes" for n in sorted(_all_numbers(s) - scope.numbers)]
-        problems += [f"name {n} is not in the notes" for n in _names(s) if n.lower() not in scope.lower]
+        problems += [f"name {n} is not in the notes" for n in names(s) if n.lower() not in scope.lower]
         words = content_words(s)
         missing = [w for w in words if stem(w) not in scope.words]
         if words and (len(words) - len(missing)) / len(words) < MIN_SUPPORTED:
@@ -234,6 +236,25 @@ def check(answer: str, block: str | Block, trusted: tuple[str, ...] = (), no_num
     return verdicts
 
 
+LATEST_CLAIM = re.compile(r"\b(?:most recent|latest|last time|the last|most recently)\b", re.I)
+FIRST_CLAIM = re.compile(r"\b(?:first time|earliest|the first|at first)\b", re.I)
+
+
+def _order_problems(sentence: str, dated: list[Source], notes: list[Source]) -> list[str]:
+    """"The most recent was on D" must name the newest note of its pet and kind, "the first" the
+    oldest (words quoted from the note itself do not count as the claim)."""
+    if len(dated) != 1:
+        return []
+    note = dated[0]
+    claim = _flat(sentence).replace(_flat(note.text), " ")
+    same = [n.day for n in notes if n.header == note.header]
+    if LATEST_CLAIM.search(claim) and max(same) > note.day:
+        return [f"calls {note.day} the most recent, but {max(same)} is newer"]
+    if FIRST_CLAIM.search(claim) and min(same) < note.day:
+        return [f"calls {note.day} the first, but {min(same)} is older"]
+    return []
+
+
 def _loops(sentence: str, span: int = 6) -> bool:
     """The same run of `span` words twice in one sentence: the model went round in a loop."""
     words = WORD.findall(sentence.lower())
@@ -250,7 +271,7 @@ def _all_numbers(sentence: str) -> set[str]:
     return numbers(sentence) | {NUMBER_WORDS[w] for w in WORD.findall(sentence.lower()) if w in NUMBER_WORDS}
 
 
-def _names(sentence: str) -> list[str]:
+def names(sentence: str) -> list[str]:
     """Capitalised words after the first: vets, clinics, drugs, brands (months and pets are checked apart)."""
     words = re.findall(r"\b[A-Z][a-zA-Z-]+", sentence)[1:] if sentence[:1].isupper() else re.findall(
         r"\b[A-Z][a-zA-Z-]+", sentence)
@@ -328,7 +349,7 @@ def uncovered_notes(text: str, block: str | Block) -> list[Source]:
     for n in b.notes:
         words = content_words(n.text)
         covered = (n.day in text and numbers(n.text) <= numbers(text)
-                   and all(stem(x) in said for x in _names(n.text))
+                   and all(stem(x) in said for x in names(n.text))
                    and (not words or sum(stem(w) in said for w in words) >= 0.6 * len(words)))
         if not covered:
             missing.append(n)

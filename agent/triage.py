@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from memory.timewords import TimeFilter
 
 PAST_DAYS = 3  # a window that ended longer ago than this is history
+WEAK_PRESENT = re.compile(r"again|for .+", re.I)  # present words a sentence about the past also has
 
 PRESENT = re.compile(
     r"\b(?:now|right now|rn|today|tonight|this (?:morning|afternoon|evening)|last night|yesterday|currently|"
@@ -41,3 +42,19 @@ def about_now(question: str, tf: TimeFilter | None = None, now: datetime | None 
     if tf is not None and tf.end is not None and now is not None:
         return tf.end >= now - timedelta(days=PAST_DAYS)
     return True
+
+
+def present_part(question: str, tf: TimeFilter | None = None, now: datetime | None = None) -> str:
+    """The sentences of the question that are about now: "Last year Oscar had a blockage. What diet
+    stops it happening again?" keeps only the second, so the past blockage raises no flag. A
+    sentence with no time words of its own goes with the question as a whole."""
+    whole = about_now(question, tf, now)
+    kept = []
+    for sentence in re.split(r"(?<=[.!?])\s+", question.strip()):
+        present = [m.group(0) for m in PRESENT.finditer(sentence)]
+        past = PAST.search(sentence) or GENERAL.search(sentence)
+        if past:  # "last winter she stopped eating for three days": a duration or "again" is not now
+            present = [w for w in present if not WEAK_PRESENT.fullmatch(w)]
+        if present or (whole and not past):
+            kept.append(sentence)
+    return " ".join(kept)

@@ -107,3 +107,25 @@ def test_a_sentence_that_copies_the_prompts_layout_is_cut():
     [found] = problems("He had his booster. Pets: - Rusty is a male cat (he/him), neutered Facts: - Ear mites spread.")[1:]
     assert "copies the prompt's layout" in found
     assert "repeats itself" in problems("Rusty weighs 5.2 kg and then Rusty weighs 5.2 kg and then Rusty weighs 5.2 kg")[0]
+
+
+def test_calling_an_older_note_the_most_recent_or_a_newer_one_the_first_is_cut():
+    block = """History:
+- 2024-06-01 (Rusty, symptom): Sick after breakfast, fine by lunch.
+- 2023-02-11 (Rusty, symptom): Sick twice overnight.
+- 2024-09-30 (Rusty, grooming): Brushed out a mat behind his ear."""
+    assert problems("The most recent was on 2024-06-01: Sick after breakfast, fine by lunch.", block) == [[]]
+    [wrong] = problems("The last time was on 2023-02-11: Sick twice overnight.", block)
+    assert wrong == ["calls 2023-02-11 the most recent, but 2024-06-01 is newer"]
+    assert problems("The first time was on 2023-02-11: Sick twice overnight.", block) == [[]]
+    [wrong] = problems("The first time was on 2024-06-01: Sick after breakfast, fine by lunch.", block)
+    assert wrong == ["calls 2024-06-01 the first, but 2023-02-11 is older"]
+    # a newer note of another kind (grooming) is not what "the last time he was sick" is about
+    assert problems("The most recent was on 2024-06-01: Sick after breakfast, fine by lunch.", block) == [[]]
+
+
+def test_a_note_that_says_first_time_itself_makes_no_claim():
+    block = """History:
+- 2025-03-06 (Coco, behaviour): Coco and Otis shared the sofa for the first time.
+- 2025-01-01 (Coco, behaviour): Hissed at Otis after his vet trip."""
+    assert problems("On 2025-03-06 you noted: Coco and Otis shared the sofa for the first time.", block) == [[]]

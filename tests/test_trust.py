@@ -96,14 +96,26 @@ def test_a_blocked_urethra_warning_says_more_for_a_male_cat(dev, pack):
     assert "He is a male cat" not in pack.triage("She is straining to pee", sexes=["female"])
 
 
-@pytest.mark.parametrize("name", ["triage_dev.json", "triage_questions.json"])
+@pytest.mark.parametrize("name", ["triage_dev.json", "triage_questions.json", "triage_heldout2.json"])
 def test_the_tuning_triage_sets_every_emergency_flagged_no_false_alarm(pack, name):
-    """Two sets written without looking at the rules (the rules were then tuned on them;
-    bench/answer_quality.py --triage reports a third set, triage_heldout2.json, nobody tuned on)."""
-    from agent.triage import about_now
+    """Three sets written without looking at the rules (the rules were then tuned on them;
+    bench/answer_quality.py --triage reports triage_fresh.json, which nobody tuned on)."""
+    from agent.triage import present_part
 
     rows = json.loads((DEV.parent / name).read_text())["questions"]
-    flagged = {r["q"]: bool(about_now(r["q"]) and pack.triage(r["q"])) for r in rows}
+    flagged = {r["q"]: bool(pack.triage(present_part(r["q"]))) for r in rows}
     missed = [r["q"] for r in rows if r["emergency"] and not flagged[r["q"]]]
     alarms = [r["q"] for r in rows if not r["emergency"] and flagged[r["q"]]]
     assert len(rows) >= 70 and not missed and not alarms, (missed, alarms)
+
+
+def test_a_past_event_in_one_sentence_raises_no_flag_but_the_same_words_now_do(pack):
+    from agent.triage import present_part
+
+    past = ("Last year Oscar had a urinary blockage and needed a catheter. "
+            "What diet did they recommend to stop it happening again?")
+    assert present_part(past).startswith("What diet") and pack.triage(present_part(past)) is None
+    assert pack.triage(present_part("Last winter Bella stopped eating for three days. How often should "
+                                    "she have dental checks now?")) is None
+    now = "He had a blockage last year and now he's straining in the litter box and nothing comes out"
+    assert pack.triage(present_part(now))
