@@ -171,7 +171,11 @@ def matching(conn, concepts_: list[Concept], notes: dict[int, tuple[str, str]]) 
     return found
 
 
-def key_concept(asked: Asked) -> int | None:
-    """The question's most telling concept that the journal has at all (highest IDF, df > 0)."""
-    known = [(w, n) for n, (w, d) in enumerate(zip(asked.weights, asked.df)) if d > 0]
-    return max(known)[1] if known else None
+def key_concept(asked: Asked, question: str = "") -> int | None:
+    """The question's most telling concept that the journal has at all (highest IDF, df > 0): a
+    name the question capitalises ("Felimazole"), then a topic from the vocabulary ("urinary
+    problems" -> litter), then a plain word ("diagnoses")."""
+    names = {w.lower() for w in re.findall(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w-]+", question.strip())} - {"i"}
+    known = [(c.kind is None and bool(names & set(c.words)), c.kind is not None, w, n)
+             for n, (c, w, d) in enumerate(zip(asked.concepts, asked.weights, asked.df)) if d > 0]
+    return max(known)[3] if known else None

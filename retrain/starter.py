@@ -96,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=240, help="optimizer steps of 8 samples (8-10 CPU-seconds each)")
     parser.add_argument("--seed", type=int, default=0, help="seed for the LoRA init and sample order")
     parser.add_argument("--max-len", type=int, default=512, help="skip longer records (tokens); 512 keeps all")
+    parser.add_argument("--eval", type=int, default=96, help="held-out records the answer loss is measured on")
     parser.add_argument("--judge", type=int, default=48, help="held-out records answered to check behaviour")
     parser.add_argument("--base-answers", type=int, default=48,
                         help="of those, how many the untuned base answers too, for comparison")
@@ -125,7 +126,7 @@ def run(args: argparse.Namespace) -> dict:
     say(f"{len(train_records)} training records, {len(held_out)} held out")
     cfg = TrainConfig(max_steps=args.steps, max_len=args.max_len, seed=args.seed)
     work = WORK / "adapter"
-    meta = train(train_records, work, base, cfg, held_out, print_progress)
+    meta = train(train_records, work, base, cfg, held_out[:args.eval], print_progress)
     say(f"held-out answer loss {meta['eval_loss']['base']:.3f} -> {meta['eval_loss']['adapter']:.3f}; "
         "checking behaviour")
     loaded = load_model(base, work, device=cfg.device)
@@ -142,7 +143,8 @@ def run(args: argparse.Namespace) -> dict:
         "dataset_file": str(args.data.relative_to(REPO) if args.data.is_relative_to(REPO) else args.data),
         "dataset_file_sha256": hashlib.sha256(data_bytes).hexdigest(),
         "split": {"held_out": f"sha256(record) % {HELD_OUT_EVERY} == 0",
-                  "train": len(train_records), "held_out_records": len(held_out)},
+                  "train": len(train_records), "held_out_records": len(held_out),
+                  "loss_measured_on": min(args.eval, len(held_out)), "answers_judged": min(args.judge, len(held_out))},
         "behaviour": {"adapter": tuned, "base": untuned, **compared},
     })
     _publish(work, args.out, meta)

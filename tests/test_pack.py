@@ -268,7 +268,7 @@ def test_starter_varies_pets_and_shuffles_some_blocks(starter):
 def test_starter_templates_reference_real_facts(pack):
     ids = {f.id for f in pack.knowledge}
     referenced = {i for fam in FAMILIES for i in fam["facts"]}
-    referenced |= {i for fam in FAMILIES + [WEIGHT] for _, _, fact_ids in fam["none"] for i in fact_ids}
+    referenced |= {i for fam in FAMILIES + [WEIGHT] for _, fact_ids in fam["none"] for i in fact_ids}
     referenced |= {i for group in WEIGHT["facts"].values() for i in group}
     referenced |= {i for entry in GENERAL for _, _, fact_ids in entry for i in fact_ids}
     assert referenced <= ids, referenced - ids

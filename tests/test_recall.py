@@ -99,3 +99,18 @@ def test_the_packs_litter_words_find_peeing_on_the_bathmat(mem):
 def test_bad_questions(mem, question, k, message):
     with pytest.raises(MemoloopError, match=message):
         recall(mem, question, k=k)
+
+
+def test_the_questions_telling_concept_is_a_name_then_a_topic_then_a_rare_word():
+    """"urinary problems ... diagnoses": a note about the topic (litter, cystitis) counts as having
+    the question's telling word; "Felimazole" names one thing, so only a note saying it does."""
+    from memory.keywords import Asked, Concept, key_concept
+
+    topic = Concept(("urin", "bladder", "cystitis"), "litter", prefix=True)
+    asked = Asked([Concept(("diagnoses",)), topic], df=[2, 9], weights=[3.1, 1.9], total=80)
+    assert key_concept(asked, "How many times was Rusty seen for urinary problems, and the diagnoses?") == 1
+    asked = Asked([Concept(("dose",), "medication"), Concept(("felimazole",))], df=[7, 3], weights=[2.0, 3.0],
+                  total=80)
+    assert key_concept(asked, "What dose of Felimazole is Tamsin on?") == 1
+    asked = Asked([Concept(("diagnoses",)), topic], df=[2, 0], weights=[3.1, 4.5], total=80)
+    assert key_concept(asked, "What were the urinary diagnoses?") == 0  # the journal has no such topic

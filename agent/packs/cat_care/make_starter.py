@@ -104,7 +104,7 @@ def event_notes(rng: random.Random, family: dict, case: Case, k: int) -> list[No
     """k different events of a family on spaced days, oldest first, in the owner's words."""
     events = rng.sample(family["events"], k)
     out = []
-    for day, (kind, wordings, _clause) in zip(spaced_days(rng, k, (20, 320)), events):
+    for day, (kind, wordings) in zip(spaced_days(rng, k, (20, 320)), events):
         slots = case.slots(case.vets[0] if rng.random() < 0.75 else case.vets[1])
         out.append(Note(day, case.name, kind, rng.choice(wordings.split(" | ")).format(**slots)))
     return out
@@ -212,7 +212,7 @@ def measured(rng: random.Random, facts: dict[str, Fact]) -> dict:
 def no_record(rng: random.Random, facts: dict[str, Fact]) -> dict:
     family = rng.choice(FAMILIES + [WEIGHT])
     case = new_case(rng)
-    question, _phrase, fact_ids = rng.choice(family["none"])
+    question, fact_ids = rng.choice(family["none"])
     used = [facts[i] for i in fact_ids]
     answer = " ".join(f.text for f in used)  # the code has said "There is no record of this" first
     return record(question.format(**case.slots("")), context_block([], used, profiles(rng, [case])), answer)
