@@ -177,6 +177,9 @@ class Turn:
         for piece in chain(pieces, [None]):  # None: the model has finished
             raw = raw + piece if piece is not None else raw
             finished = guard.sentences(raw) if piece is None else guard.sentences(raw)[:-1]
+            unfinished = piece is None and not usage.stopped and not raw.rstrip().endswith((".", "!", "?"))
+            if unfinished:  # out of tokens mid-sentence: "...from about 6 to 8 weeks of age until"
+                finished = finished[:-1]
             if len(finished) == checked:
                 continue  # no new sentence finished: nothing to check yet
             checked = len(finished)
@@ -185,6 +188,9 @@ class Turn:
                 if not (d.no_record and "no record" in sentence.lower()):  # the code said it already
                     yield sentence
             shown = len(guarded.shown)
+        if unfinished and raw.strip():
+            guarded.cut.append({"sentence": guard.sentences(raw)[-1], "problems": ["unfinished: the model ran out of words"],
+                                "shown_instead": None})
         self.raw, self.guarded = raw.strip(), guarded
 
     def _no_record_line(self) -> str:

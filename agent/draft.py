@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from agent.knowledge import Knowledge
+from agent.knowledge import Knowledge, wants_advice
 from agent.pack import KnowledgeFact, Pack
 from agent.prompt import Note, context_block, render_prompt
 from agent.triage import present_part
@@ -80,7 +80,8 @@ def draft_answer(mem: Memory, pack: Pack, knowledge: Knowledge, question: str,
     pets = [p for p in journal.list_subjects(mem) if p.name in in_scope]  # read once: pronouns and rules
     return Draft(
         question=found.question, recall=found, chosen=chosen,
-        facts=knowledge.lookup(found.question, list(ids_by_name)),
+        facts=(knowledge.lookup(found.question, list(ids_by_name))
+               if not chosen or trend or wants_advice(found.question) else []),
         red_flag=pack.triage(present_part(found.question, found.time, now), recent, list(ids_by_name),
                              sexes=[p.sex for p in pets if p.sex]),
         subject_id=subject_id, scope_label=", ".join(in_scope) or None,

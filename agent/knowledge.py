@@ -9,6 +9,17 @@ from memory.store import Memory
 
 RELEVANT = 0.45  # cosine; below it a fact is about something else (see tests/test_answer.py)
 MAX_FACTS = 2
+# A question about the record ("when did she last have her booster?") is answered by the notes
+# alone: a general fact beside them reads as part of the answer. Advice is given when asked for.
+ADVICE = re.compile(
+    r"\b(?:should|normal|worr(?:y|ied|ying)|what (?:can|do|should) (?:i|we)|how (?:can|do|should) (?:i|we)|"
+    r"help|safe|okay|ok|dangerous|serious|prevent|advice|tips?|need (?:a|to see a|to take (?:her|him|them) to the) vet|"
+    r"see a vet|emergency|is it|is that|is this|could it be|what (?:causes|does it mean))\b", re.I)
+
+
+def wants_advice(question: str) -> bool:
+    """Whether a question found in the notes also asks for general guidance."""
+    return bool(ADVICE.search(question))
 
 
 class Knowledge:

@@ -134,3 +134,22 @@ def test_a_trend_question_shows_the_series_computed_in_code(companion):
     assert ("Mochi's weight: 4.6 kg on 2025-01-05, 4.4 kg on 2025-04-02, 4.2 kg on 2025-07-01. "
             "From 4.6 kg to 4.2 kg: down 0.4 kg (8.7%) over 3 measurements.") in answer.answer
     assert not answer.no_record and len(answer.citations) == 3
+
+
+def test_a_sentence_cut_off_by_the_token_limit_is_not_shown(companion):
+    from agent import guard
+
+    turn = companion.ask_stream("Mochi is sneezing again, has this happened before?")
+    text = "".join(turn)
+    assert not turn.raw.rstrip().endswith((".", "!", "?"))  # 12 tokens of a random model run out mid-sentence
+    fragment = guard.sentences(turn.raw)[-1]
+    assert turn.guarded.cut[-1] == {"sentence": fragment, "problems": ["unfinished: the model ran out of words"],
+                                    "shown_instead": None}
+    assert fragment not in text
+    assert get_interaction(companion.mem, turn.answer.interaction_id).cut[-1]["sentence"] == fragment
+
+
+def test_a_question_about_the_record_gets_no_general_facts_but_advice_when_asked(companion):
+    assert companion.draft("When did Mochi last have a sneezing fit?").facts == []
+    assert companion.draft("Mochi is sneezing again, should I worry?").facts
+    assert companion.draft("Has Mochi ever had a dental cleaning?").facts  # no record: the facts speak
