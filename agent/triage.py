@@ -24,7 +24,9 @@ PAST = re.compile(
     r"the time (?:she|he|when|it|they)|that time|what did the vet (?:do|say|give|find)|did (?:she|he|it) recover|"
     r"how long (?:did|after|was)|in (?:19|20)\d\d|when (?:she|he) (?:was|had) (?:blocked|poisoned|sick)|"
     r"remind me|after the scare|(?:two|three|\d+|a few|several) (?:winters|summers|springs|autumns) ago|"
-    r"at (?:the|her|his) last (?:checkup|check-up|check up|visit|appointment|exam)|recheck)\b", re.I)
+    r"at (?:the|her|his) last (?:checkup|check-up|check up|visit|appointment|exam)|recheck|"
+    r"(?:what|how much|which|who)\b[^?.]{0,40}\b(?:was|were|did)\b[^?.]{0,40}\bwhen (?:she|he|it|they|[a-z]+) "
+    r"(?:ate|swallowed|had|got|was|fell|chewed))\b", re.I)
 GENERAL = re.compile(
     r"\b(?:if (?:my|a|the|your|our) (?:cat|kitten)|if (?:she|he|it|they) (?:ever|were|was|did|does|got|gets|eats?|ate)|"
     r"what (?:does|do|would|should|are)\b[^?]{0,50}\b(?:look like|signs|symptoms)|(?:signs|symptoms) of|"

@@ -119,3 +119,13 @@ def test_a_past_event_in_one_sentence_raises_no_flag_but_the_same_words_now_do(p
                                     "she have dental checks now?")) is None
     now = "He had a blockage last year and now he's straining in the litter box and nothing comes out"
     assert pack.triage(present_part(now))
+
+
+def test_a_question_about_what_happened_when_raises_no_flag_but_the_event_itself_does(pack):
+    """Found by reading the held-out answers: 'how much was the ER bill when tofu ate the hair tie'
+    got a 'See a vet now' banner above the answer about a bill from 2024."""
+    from agent.triage import present_part
+
+    assert pack.triage(present_part("how much was the ER bill when tofu ate the hair tie")) is None
+    assert pack.triage(present_part("Tofu ate a hair tie an hour ago and keeps retching"))
+    assert pack.triage(present_part("my cat collapsed when he ate a lily"))
