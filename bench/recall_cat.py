@@ -28,7 +28,7 @@ from bench.common import table, temp_memory, write_jsonl
 
 JOURNAL = Path(__file__).resolve().parents[1] / "tests" / "data" / "cat_journal.json"
 K = 5
-FLOORS = {"precision": 0.80, "recall": 0.75, "no_record": 0.85, "answered": 0.85}  # the verdict's bar
+FLOORS = {"precision": 0.76, "recall": 0.80, "no_record": 0.85, "answered": 0.85}  # the verdict's bar
 THRESHOLDS = [x / 100 for x in range(33, 58, 3)]
 WEIGHTS = [0.55, 0.65, 0.75]
 

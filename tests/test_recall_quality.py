@@ -2,6 +2,9 @@
 
 Measured 2026-11-30 (RELEVANT 0.42, W_VECTOR 0.65, k=5): with the pack vocabulary precision 0.85,
 recall 0.80, no-record accuracy 0.94, answered 0.94; without a vocabulary 0.91 / 0.67 / 1.00 / 0.88.
+Re-measured 2026-12-04 after the question's telling concept (issue #11): with the pack vocabulary
+0.782 / 0.853 / 0.938 / 0.980. Recall was bought with precision on purpose (a lost note is a wrong
+answer; an extra one is shown in its own words with its date), so the precision floor is 0.76.
 """
 import sys
 from datetime import datetime
@@ -31,7 +34,7 @@ def ask_all(journal, mem, vocabulary, specific=()):
 
 
 @pytest.mark.parametrize("vocabulary, floors", [
-    ("pack", {"precision": 0.80, "recall": 0.72, "no_record": 0.87, "answered": 0.88, "first": 0.6}),
+    ("pack", {"precision": 0.76, "recall": 0.80, "no_record": 0.87, "answered": 0.88, "first": 0.6}),
     (None, {"precision": 0.84, "recall": 0.60, "no_record": 0.93, "answered": 0.82, "first": 0.6}),
 ])
 def test_cat_journal_quality_floors(journal_home, vocabulary, floors):
