@@ -25,7 +25,7 @@ PAST = re.compile(
     r"how long (?:did|after|was)|in (?:19|20)\d\d|when (?:she|he) (?:was|had) (?:blocked|poisoned|sick)|"
     r"remind me|after the scare|(?:two|three|\d+|a few|several) (?:winters|summers|springs|autumns) ago|"
     r"at (?:the|her|his) last (?:checkup|check-up|check up|visit|appointment|exam)|recheck|"
-    r"(?:what|how much|which|who)\b[^?.]{0,40}\b(?:was|were|did)\b[^?.]{0,40}\bwhen (?:she|he|it|they|[a-z]+) "
+    r"^(?:what|how much|which|who)\b[^?.,]{0,40}\b(?:was|were|did)\b[^?.,]{0,40}\bwhen \w+ "
     r"(?:ate|swallowed|had|got|was|fell|chewed))\b", re.I)
 GENERAL = re.compile(
     r"\b(?:if (?:my|a|the|your|our) (?:cat|kitten)|if (?:she|he|it|they) (?:ever|were|was|did|does|got|gets|eats?|ate)|"

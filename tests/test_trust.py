@@ -129,3 +129,4 @@ def test_a_question_about_what_happened_when_raises_no_flag_but_the_event_itself
     assert pack.triage(present_part("how much was the ER bill when tofu ate the hair tie")) is None
     assert pack.triage(present_part("Tofu ate a hair tie an hour ago and keeps retching"))
     assert pack.triage(present_part("my cat collapsed when he ate a lily"))
+    assert pack.triage(present_part("what do i do, he was drooling when he ate the lily"))
