@@ -172,7 +172,8 @@ def recall_all(journals: list[dict]) -> list[dict]:
                 d = draft_answer(mem, comp.pack, comp.knowledge, q["q"], q.get("subject"), now=now)
                 found = [h.id for h in d.recall.hits[:5] if h.relevant] + [c["id"] for c in d.citations]
                 out.append({"journal": j["name"], "q": q["q"], "must": [ids[n] for n in q["must_cite"]],
-                            "found": found, "no_record": d.no_record})
+                            "found": found, "no_record": d.no_record,
+                            "missed": [n for n in q["must_cite"] if ids[n] not in found]})
     return out
 
 
@@ -317,6 +318,11 @@ def report_recall(sides: dict[str, list[dict]]) -> None:
                      f"{kept}/{len(results) - len(answerable)}"])
     print(table(["code", "all must-cite notes found", "must-cite recall", "wrong no record", "no record kept"],
                 rows))
+    for name, results in sides.items():
+        for r in results:
+            if r.get("missed") or (r["no_record"] != (not r["must"])):
+                print(f"{name}: {r['journal']}: {r['q']}  missed {', '.join(r.get('missed') or []) or '-'}"
+                      f"{'  (said no record)' if r['no_record'] else ''}{'  (found notes)' if not r['must'] and not r['no_record'] else ''}")
 
 
 def report_triage(sides: dict[str, list[dict]]) -> None:

@@ -71,7 +71,7 @@ def concepts(question: str, vocabulary: dict[str, list[str]] | None) -> list[Con
     return found + [Concept((w,)) for w in terms(rest)]
 
 
-def _sql_time(value: datetime) -> str:
+def sql_time(value: datetime) -> str:
     return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
@@ -85,10 +85,10 @@ def filters(scope, start, end) -> tuple[str, dict]:
         params["scope"] = [i for i in scope if i != HOUSEHOLD] or [-1]
     if start:
         where.append("o.happened_at >= :start")
-        params["start"] = _sql_time(start)
+        params["start"] = sql_time(start)
     if end:
         where.append("o.happened_at < :end")
-        params["end"] = _sql_time(end)
+        params["end"] = sql_time(end)
     return " AND ".join(where), params
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 from sqlalchemy import bindparam, text
@@ -37,6 +37,10 @@ NEIGHBOUR_HOURS = 6  # notes further apart than this are not read together
 NEIGHBOUR_KEYWORD = 0.5  # a note gets this share of a neighbour's keyword coverage
 HOUSEHOLD_FACTOR = 0.85  # a question about one pet prefers that pet's notes to the household's
 RESCUE = 0.12  # a hit with the question's most telling word may score this far under the threshold
+EPISODE_DAYS = 14  # "what helped last time?" reads on: the notes about that pet in the days after the match
+EPISODE_NOTES = 2
+# A question about the outcome of a past episode: the answer is in the notes after the one that matches.
+OUTCOME = re.compile(r"\bwhat\b[^?.,]{0,30}\b(?:happen\w*|help\w*|work\w*|give|gave|prescrib\w*|do)\b", re.I)
 
 
 @dataclass
@@ -103,7 +107,10 @@ def recall(mem: Memory, question: str, *, subject: str | None = None, k: int = 5
     named = [Concept((t,), prefix=True) for t in specific if re.search(rf"\b{re.escape(t)}", question, re.I)]
     hits = _search(mem, query, embedding, scope, tf, subjects, max(k, CANDIDATES), vocabulary, named)
     scope_names = None if scope is None else [subjects[i] for i in scope if i != HOUSEHOLD]
-    return Recall(question, rank(hits, tf, threshold, k), scope_names, tf)
+    ranked = rank(hits, tf, threshold, max(k, CANDIDATES))
+    if OUTCOME.search(question) and timewords.HISTORY.search(question):
+        ranked = _read_on(mem, ranked, subjects)
+    return Recall(question, ranked[:k], scope_names, tf)
 
 
 def fuse(vector: float, keyword: float, *, household: bool = False, weights=None) -> float:
@@ -208,6 +215,33 @@ def _search(mem, query, vector, scope, tf, subjects, n, vocabulary, named=()) ->
         hits.append(Hit(oid, name, row.subject_id, row.happened_at, row.kind, row.text, score, vector=cos,
                         keyword=kw, key=key is None or key in words, specific=needed <= found.get(oid, set())))
     return hits
+
+
+def _read_on(mem, hits: list[Hit], subjects) -> list[Hit]:
+    """The episode of the best relevant hit: the next EPISODE_NOTES notes about the same pet within
+    EPISODE_DAYS ("a hot lump on his tail" -> two days later "the vet lanced the abscess") count
+    too, right after it."""
+    relevant = [h for h in hits if h.relevant and h.subject_id is not None]
+    if not relevant:
+        return hits
+    best = max(relevant, key=lambda h: h.score)
+    sql = text(f"""SELECT o.id FROM observation o WHERE {keywords.LIVE} AND o.subject_id = :sid
+                   AND o.happened_at > :at AND o.happened_at <= :until
+                   ORDER BY o.happened_at, o.id LIMIT {EPISODE_NOTES}""")
+    params = {"sid": best.subject_id, "at": keywords.sql_time(best.at),
+              "until": keywords.sql_time(best.at + timedelta(days=EPISODE_DAYS))}
+    with mem.engine.connect() as conn:
+        after = [r[0] for r in conn.execute(sql, params)]
+        rows = _rows(conn, after)
+    known = {h.id: h for h in hits}
+    follow = [known.get(i) or Hit(i, subjects.get(rows[i].subject_id, "household"), rows[i].subject_id,
+                                  rows[i].happened_at, rows[i].kind, rows[i].text, best.score)
+              for i in after if i in rows]
+    for h in follow:
+        h.relevant = True
+    rest = [h for h in hits if h not in follow]
+    at = rest.index(best) + 1
+    return rest[:at] + follow + rest[at:]
 
 
 def _vector_candidates(mem, conn, vector, n, scope, tf) -> list[int]:

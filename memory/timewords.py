@@ -59,13 +59,15 @@ def parse(question: str, now: datetime) -> TimeFilter:
     tf = TimeFilter(rest=question)
     today = now.astimezone(local_tz()).date()
 
-    def take(pattern: str, handler, sets_window: bool = False) -> None:
+    def take(pattern: str, handler, sets_window: bool = False, every: bool = False) -> None:
+        """`every`: remove every match, not only the first ("just now ... last time")."""
         if sets_window and (tf.start or tf.end):
             return  # the first, most specific window wins: "the last week of October 2023"
-        m = re.search(pattern, tf.rest, flags=re.I)
-        if m and handler(m) is not False:
+        while (m := re.search(pattern, tf.rest, flags=re.I)) and handler(m) is not False:
             tf.spans.append(m.group(0))
             tf.rest = (tf.rest[: m.start()] + " " + tf.rest[m.end():]).strip()
+            if not every:
+                return
 
     def window(start, end):
         tf.start, tf.end = start, end
@@ -153,8 +155,10 @@ def parse(question: str, now: datetime) -> TimeFilter:
     take(rf"\b{NUM}\s+(day|week|month|year)s?\s+ago\b", ago, True)
     take(r"\b(today|tonight|this morning|yesterday)\b", relative_day, True)
     take(r"\b(last|this)\s+(week|month|year)\b", last_unit, True)
-    take(r"\b(before|after|since)\s+((?:the|her|his|their|our|my)\s+[\w\s-]{2,30}?)(?=[?.,!;]|$)", anchor)
+    # "looked after the cats" is a carer, not a time
+    take(r"(?<!look )(?<!looks )(?<!looked )(?<!looking )"
+         r"\b(before|after|since)\s+((?:the|her|his|their|our|my)\s+[\w\s-]{2,30}?)(?=[?.,!;]|$)", anchor)
     take(r"\b(?:the\s+)?(?:last time|latest|most recent(?:ly)?|last|lately|recently|currently|these days|now)\b",
-         order("latest"))
-    take(r"\b(?:the\s+)?(?:first time|earliest|first)\b", order("earliest"))
+         order("latest"), every=True)
+    take(r"\b(?:the\s+)?(?:first time|earliest|first)\b", order("earliest"), every=True)
     return tf

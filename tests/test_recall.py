@@ -114,3 +114,18 @@ def test_the_questions_telling_concept_is_a_name_then_a_topic_then_a_rare_word()
     assert key_concept(asked, "What dose of Felimazole is Tamsin on?") == 1
     asked = Asked([Concept(("diagnoses",)), topic], df=[2, 0], weights=[3.1, 4.5], total=80)
     assert key_concept(asked, "What were the urinary diagnoses?") == 0  # the journal has no such topic
+
+
+def test_what_helped_last_time_reads_on_into_the_episode(mem):
+    """The match says what happened; the notes in the days after it say what was done about it."""
+    journal.add_subject(mem, "Pickle")
+    lump = journal.log(mem, "Pickle came in with a swollen, hot lump at the base of his tail", subject="Pickle",
+                       at="2022-08-06", kind="symptom").id
+    lanced = journal.log(mem, "Dr Okafor lanced the abscess under sedation; Synulox 50 mg twice a day",
+                         subject="Pickle", at="2022-08-08", kind="vet_visit").id
+    journal.log(mem, "Pickle weighed 5.1 kg", subject="Pickle", at="2022-09-30", kind="weight")
+    question = "Pickle's got another hot lump near his tail today. What happened the last time?"
+    found = [h.id for h in recall(mem, question, now=NOW).relevant]
+    assert found[:2] == [lump, lanced] and len(found) == 2  # a month later is another story
+    plain = [h.id for h in recall(mem, "Has Pickle had a hot lump near his tail before?", now=NOW).relevant]
+    assert plain == [lump]  # no outcome asked: the match alone

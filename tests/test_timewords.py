@@ -41,3 +41,15 @@ def test_order_and_anchor():
     assert tf.anchor == ("before", "the move") and "move" not in tf.rest
     plain = parse("Mochi is sneezing again, has this happened before?", NOW)
     assert (plain.start, plain.end, plain.order, plain.anchor) == (None, None, None, None)
+
+
+def test_looked_after_is_a_carer_not_an_anchor():
+    tf = parse("who looked after the cats when we were in portland, and did ziggy have any problems", NOW)
+    assert tf.anchor is None and (tf.start, tf.end) == (None, None)
+    assert parse("Was she sneezing after the move?", NOW).anchor == ("after", "the move")
+
+
+def test_every_order_word_leaves_the_query():
+    tf = parse("tofu is limping again just now, what did dr reyes give her last time", NOW)
+    assert tf.order == "latest"
+    assert "last" not in tf.rest and "now" not in tf.rest
