@@ -192,10 +192,11 @@ def _read_knowledge(path: Path) -> tuple[KnowledgeFact, ...]:
 
 
 def _read_vocabulary(path: Path) -> dict[str, list[str]]:
-    """Optional: groups of words recall treats as one concept (keys starting with _ are comments)."""
+    """Optional: groups of words recall treats as one concept (keys starting with _ are comments,
+    but for "_frames": the groups that frame a question rather than name its topic)."""
     if not path.exists():
         return {}
     data = _read_json(path)
     if not isinstance(data, dict):
         raise MemoloopError(f"domain pack file {path} must be a JSON object of word lists")
-    return {k: list(v) for k, v in data.items() if not k.startswith("_")}
+    return {k: list(v) for k, v in data.items() if not k.startswith("_") or k == "_frames"}

@@ -42,6 +42,7 @@ class Concept:
     words: tuple[str, ...]
     kind: str | None = None
     prefix: bool = False  # vocabulary words are stems: "vaccin" matches "vaccination"
+    frame: bool = False  # a topic that frames the question ("what did the vet give...") rather than names it
 
     @property
     def fts(self) -> str:
@@ -59,14 +60,14 @@ def concepts(question: str, vocabulary: dict[str, list[str]] | None) -> list[Con
 
     A group's key that is also a kind (vaccine, vet_visit...) gives notes of that kind KIND credit.
     """
-    rest, found = question.lower(), []
-    for key, words in (vocabulary or {}).items():
+    rest, found, vocabulary = question.lower(), [], vocabulary or {}
+    for key, words in vocabulary.items():
         words = tuple(w.strip().lower() for w in words if w.strip())
-        if not words:
+        if not words or key.startswith("_"):
             continue
         pattern = r"\b(?:" + "|".join(re.escape(w) for w in words) + r")\w*"
         if re.search(pattern, rest):
-            found.append(Concept(words, key, prefix=True))
+            found.append(Concept(words, key, prefix=True, frame=key in vocabulary.get("_frames", ())))
             rest = re.sub(pattern, " ", rest)
     return found + [Concept((w,)) for w in terms(rest)]
 
@@ -171,11 +172,17 @@ def matching(conn, concepts_: list[Concept], notes: dict[int, tuple[str, str]]) 
     return found
 
 
-def key_concept(asked: Asked, question: str = "") -> int | None:
-    """The question's most telling concept that the journal has at all (highest IDF, df > 0): a
-    name the question capitalises ("Felimazole"), then a topic from the vocabulary ("urinary
-    problems" -> litter), then a plain word ("diagnoses")."""
+def key_concepts(asked: Asked, question: str = "") -> set[int]:
+    """The question's telling concepts that the journal has at all (df > 0): a name the question
+    capitalises ("Felimazole"), else every topic from the vocabulary it names ("hiding ... after we
+    moved" -> behaviour and moving; "the vet" only when it is the only one: it frames a question), else
+    its rarest plain word ("diagnoses"). Empty: none."""
     names = {w.lower() for w in re.findall(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w-]+", question.strip())} - {"i"}
-    known = [(c.kind is None and bool(names & set(c.words)), c.kind is not None, w, n)
-             for n, (c, w, d) in enumerate(zip(asked.concepts, asked.weights, asked.df)) if d > 0]
-    return max(known)[3] if known else None
+    known = [(n, c, w) for n, (c, w, d) in enumerate(zip(asked.concepts, asked.weights, asked.df)) if d > 0]
+    named = [(w, n) for n, c, w in known if c.kind is None and names & set(c.words)]
+    if named:
+        return {max(named)[1]}
+    topics = [n for n, c, _ in known if c.kind is not None]
+    if topics:  # "hiding under the bed, and was it after we moved?": both topics tell
+        return {n for n in topics if not asked.concepts[n].frame} or set(topics)
+    return {max((w, n) for n, _, w in known)[1]} if known else set()

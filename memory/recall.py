@@ -199,7 +199,7 @@ def _search(mem, query, vector, scope, tf, subjects, n, vocabulary, named=()) ->
         notes = {i: (r.kind, r.text) for i, r in rows.items()}
         found = keywords.matching(conn, asked.concepts + list(named), notes)
         coverage = keywords.coverage(asked, notes, found)
-    key = keywords.key_concept(asked, query)
+    key = keywords.key_concepts(asked, query)
     needed = set(range(len(asked.concepts), len(asked.concepts) + len(named)))
     stored = mem.index.vectors(_by_subject((i, r.subject_id) for i, r in rows.items()))
     hits = []
@@ -213,7 +213,7 @@ def _search(mem, query, vector, scope, tf, subjects, n, vocabulary, named=()) ->
         name = subjects.get(row.subject_id, "household")
         words = found.get(oid, set()).union(*(found.get(j, set()) for j in around))
         hits.append(Hit(oid, name, row.subject_id, row.happened_at, row.kind, row.text, score, vector=cos,
-                        keyword=kw, key=key is None or key in words, specific=needed <= found.get(oid, set())))
+                        keyword=kw, key=not key or bool(key & words), specific=needed <= found.get(oid, set())))
     return hits
 
 

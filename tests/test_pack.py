@@ -39,6 +39,13 @@ def test_pack_loads_with_kinds_flags_disclaimer_and_facts(pack):
     assert 80 <= len(pack.knowledge) <= 120
 
 
+def test_the_vet_frames_a_question_and_the_topic_tells(pack):
+    from memory.keywords import concepts
+
+    found = {c.kind: c.frame for c in concepts("What did the vet give her for her ear infection?", pack.vocabulary)}
+    assert found == {"vet_visit": True, "ears": False}
+
+
 def test_every_fact_has_an_id_topic_text_and_source(pack):
     ids = [f.id for f in pack.knowledge]
     assert len(ids) == len(set(ids))
