@@ -42,7 +42,8 @@ def test_pack_loads_with_kinds_flags_disclaimer_and_facts(pack):
 def test_the_vet_frames_a_question_and_the_topic_tells(pack):
     from memory.keywords import concepts
 
-    found = {c.kind: c.frame for c in concepts("What did the vet give her for her ear infection?", pack.vocabulary)}
+    found = {c.kind: c.frame for c in concepts("What did the vet give her for her ear infection?", pack.vocabulary)
+             if c.kind}
     assert found == {"vet_visit": True, "ears": False}
 
 
