@@ -104,7 +104,7 @@ def answers(found: list, threshold: float, weights=None) -> list[list[int]]:
             for h in hits:
                 h.score = fuse(h.vector, h.keyword, household=r.scope is not None and h.subject_id is None,
                                weights=weights)
-        out.append([h.id for h in rank(hits, r.time, threshold, K) if h.relevant])
+        out.append([h.id for h in rank(hits, r.time, threshold, K, r.question) if h.relevant])
     return out
 
 

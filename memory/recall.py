@@ -36,7 +36,9 @@ NEIGHBOUR = 0.3  # weight of each neighbour's embedding in a note's context vect
 NEIGHBOUR_HOURS = 6  # notes further apart than this are not read together
 NEIGHBOUR_KEYWORD = 0.5  # a note gets this share of a neighbour's keyword coverage
 HOUSEHOLD_FACTOR = 0.85  # a question about one pet prefers that pet's notes to the household's
-RESCUE = 0.12  # a hit with the question's most telling word may score this far under the threshold
+RESCUE = 0.14  # a hit with the question's most telling word may score this far under the threshold
+HISTORY_RESCUE = 0.28  # ... this far when it asks about the whole history ("how many?", "the first time")
+COUNT = re.compile(r"\bhow (?:many|often)\b|\bnumber of\b", re.I)
 EPISODE_DAYS = 14  # "what helped last time?" reads on: the notes about that pet in the days after the match
 EPISODE_NOTES = 2
 # A question about the outcome of a past episode: the answer is in the notes after the one that matches.
@@ -107,7 +109,7 @@ def recall(mem: Memory, question: str, *, subject: str | None = None, k: int = 5
     named = [Concept((t,), prefix=True) for t in specific if re.search(rf"\b{re.escape(t)}", question, re.I)]
     hits = _search(mem, query, embedding, scope, tf, subjects, max(k, CANDIDATES), vocabulary, named)
     scope_names = None if scope is None else [subjects[i] for i in scope if i != HOUSEHOLD]
-    ranked = rank(hits, tf, threshold, max(k, CANDIDATES))
+    ranked = rank(hits, tf, threshold, max(k, CANDIDATES), question)
     if OUTCOME.search(question) and timewords.HISTORY.search(question):
         ranked = _read_on(mem, ranked, subjects)
     return Recall(question, ranked[:k], scope_names, tf)
@@ -123,15 +125,19 @@ def fuse(vector: float, keyword: float, *, household: bool = False, weights=None
     return score * HOUSEHOLD_FACTOR if household else score
 
 
-def rank(hits: list[Hit], tf: timewords.TimeFilter, threshold: float, k: int) -> list[Hit]:
+def rank(hits: list[Hit], tf: timewords.TimeFilter, threshold: float, k: int, question: str = "") -> list[Hit]:
     """Mark the relevant hits, put them first (newest first for "the latest"), keep `k`.
 
     A hit counts when it names the specific things asked about ("FeLV", not any vaccine) and
-    scores over the threshold, or within RESCUE under it if it has the question's most telling
-    word: a note that mentions the thing in passing scores low on the whole but has the word.
+    scores over the threshold, or within RESCUE under it if it has one of the question's telling
+    concepts (keywords.key_concepts): a note that mentions the thing in passing scores low on the
+    whole but has the word. A question that counts ("how many ...?") or asks for the first time
+    needs every such note, however terse: HISTORY_RESCUE under it.
     """
+    whole_history = COUNT.search(question) or tf.order == "earliest"
+    rescue = HISTORY_RESCUE if whole_history else RESCUE
     for h in hits:
-        h.relevant = h.specific and (h.score >= threshold or (h.key and h.score >= threshold - RESCUE))
+        h.relevant = h.specific and (h.score >= threshold or (h.key and h.score >= threshold - rescue))
     # hits over the threshold keep their place ahead of those that count by their telling word alone
     hits.sort(key=lambda h: (h.relevant, h.relevant and h.score >= threshold, _order_key(h, tf)), reverse=True)
     return hits[:k]

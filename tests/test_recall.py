@@ -137,3 +137,28 @@ def test_what_helped_last_time_reads_on_into_the_episode(mem):
     assert found[:2] == [lump, lanced] and len(found) == 2  # a month later is another story
     plain = [h.id for h in recall(mem, "Has Pickle had a hot lump near his tail before?", now=NOW).relevant]
     assert plain == [lump]  # no outcome asked: the match alone
+
+
+def test_how_many_and_the_first_time_count_every_terse_note_with_the_topic(mem):
+    """Terse notes score low on the whole; a question about the whole history still needs them."""
+    from agent.pack import load_pack
+
+    pack = load_pack("cat_care")
+    journal.add_subject(mem, "Tofu")
+    journal.add_subject(mem, "Ziggy")
+    shots = [journal.log(mem, text, subject="Tofu", at=at, kind=kind).id for at, kind, text in [
+        ("2023-09-12", "vet_visit", "tofu 1st visit w/ dr patel @ maple grove animal hosp. fvrcp #1 + pyrantel "
+                                    "dewormer, healthy except some flea dirt"),
+        ("2023-10-03", "vaccine", "tofu fvrcp #2 @ maple grove, she was 2.1kg on their scale. dr patel says growing "
+                                  "right on track"),
+        ("2023-11-14", "vet_visit", "tofu spayed today + rabies 1yr + fvrcp #3. home w/ cone and buprenorphine 0.1ml "
+                                    "by mouth q12h x3 days")]]
+    journal.log(mem, "tofu climbed the curtains again", subject="Tofu", at="2023-12-01", kind="behaviour")
+    diet = journal.log(mem, "ziggy wt 7.2kg. dr patel wants him down ~1kg so switching to measured meals, "
+                            "no more free feeding", subject="Ziggy", at="2023-10-14", kind="weight").id
+    journal.log(mem, "ziggy 7.0kg, diet slowly working", subject="Ziggy", at="2024-01-06", kind="weight")
+    ask = dict(now=NOW, vocabulary=pack.vocabulary, specific=pack.specific)
+    found = recall(mem, "how many fvrcp shots did tofu get as a kitten", **ask).relevant
+    assert {h.id for h in found} == set(shots)
+    first = recall(mem, "when did ziggy first go on a diet", **ask).relevant
+    assert min(first, key=lambda h: h.at).id == diet
