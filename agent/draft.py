@@ -101,7 +101,7 @@ def measured_trend(mem: Memory, found: Recall, subject_ids: list[int] | None) ->
         return None  # whose weight? without one pet named, the notes answer instead
     if not points:
         return None
-    over_time = re.search(r"\b(?:chang\w*|trend|over time|since|lost|gained|gain\w*|loss|losing|history|"
+    over_time = re.search(r"\b(?:how ha(?:s|ve)|chang\w*|trend|over time|since|lost|gained|gain\w*|loss|losing|history|"
                           r"going (?:up|down)|all (?:the )?(?:weights|measurements))\b", found.question, re.I)
     if not over_time and found.time.order == "earliest":
         points = points[:1]

@@ -26,7 +26,8 @@ these they this those through to too under until up very was we were what when w
 who whom why will with would you your yours yourself happen happened happening happens tell know
 take takes taking took use uses using used going goes went come came make made thing things kind
 sort way really still lately recently currently usually often ever since anymore say says said
-problem problems issue issues trouble wrong see seen saw
+problem problems issue issues trouble wrong see seen saw give gives giving gave given meant need needs
+needed want wants wanted try tried trying help helps helped
 """.split())
 # A note whose kind is all it shares with a concept gets partial credit: "stressed" asks about
 # behaviour, but not every behaviour note (a cat playing fetch) is about stress.
@@ -175,14 +176,17 @@ def matching(conn, concepts_: list[Concept], notes: dict[int, tuple[str, str]]) 
 def key_concepts(asked: Asked, question: str = "") -> set[int]:
     """The question's telling concepts that the journal has at all (df > 0): a name the question
     capitalises ("Felimazole"), else every topic from the vocabulary it names ("hiding ... after we
-    moved" -> behaviour and moving; "the vet" only when it is the only one: it frames a question), else
-    its rarest plain word ("diagnoses"). Empty: none."""
+    moved" -> behaviour and moving), else its rarest plain word ("diagnoses"). A topic that only
+    frames the question ("what did the vet give her...") tells only when nothing else does."""
     names = {w.lower() for w in re.findall(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w-]+", question.strip())} - {"i"}
     known = [(n, c, w) for n, (c, w, d) in enumerate(zip(asked.concepts, asked.weights, asked.df)) if d > 0]
     named = [(w, n) for n, c, w in known if c.kind is None and names & set(c.words)]
     if named:
         return {max(named)[1]}
-    topics = [n for n, c, _ in known if c.kind is not None]
+    topics = {n for n, c, _ in known if c.kind is not None and not c.frame}
     if topics:  # "hiding under the bed, and was it after we moved?": both topics tell
-        return {n for n in topics if not asked.concepts[n].frame} or set(topics)
-    return {max((w, n) for n, _, w in known)[1]} if known else set()
+        return topics
+    plain = [(w, n) for n, c, w in known if c.kind is None]
+    if plain:
+        return {max(plain)[1]}
+    return {n for n, _, _ in known}  # frames alone

@@ -36,12 +36,13 @@ NEIGHBOUR = 0.3  # weight of each neighbour's embedding in a note's context vect
 NEIGHBOUR_HOURS = 6  # notes further apart than this are not read together
 NEIGHBOUR_KEYWORD = 0.5  # a note gets this share of a neighbour's keyword coverage
 HOUSEHOLD_FACTOR = 0.85  # a question about one pet prefers that pet's notes to the household's
-RESCUE = 0.14  # a hit with the question's most telling word may score this far under the threshold
+RESCUE = 0.12  # a hit with the question's most telling word may score this far under the threshold
 HISTORY_RESCUE = 0.28  # ... this far when it asks about the whole history ("how many?", "the first time")
 COUNT = re.compile(r"\bhow (?:many|often)\b|\bnumber of\b", re.I)
 EPISODE_DAYS = 14  # "what helped last time?" reads on: the notes about that pet in the days after the match
 EPISODE_NOTES = 2
 # A question about the outcome of a past episode: the answer is in the notes after the one that matches.
+WH = re.compile(r"\s*(?:what|which|who|whom|how much|how many)\b", re.I)
 OUTCOME = re.compile(r"\bwhat\b[^?.,]{0,30}\b(?:happen\w*|help\w*|work\w*|give|gave|prescrib\w*|do)\b", re.I)
 
 
@@ -103,13 +104,22 @@ def recall(mem: Memory, question: str, *, subject: str | None = None, k: int = 5
     tf = timewords.parse(question, now)
     query = _strip_names(tf.rest, list(subjects.values())) or tf.rest
     embedding = mem.index.embed_soon([query] + ([tf.anchor[1]] if tf.anchor else []))
+    unanchored = (tf.start, tf.end)
     if tf.anchor:
         anchor = embedding.result()[1]
         _resolve_anchor(mem, tf, anchor, _scope(mem, tf.anchor[1], subject, subjects), subjects, vocabulary)
     named = [Concept((t,), prefix=True) for t in specific if re.search(rf"\b{re.escape(t)}", question, re.I)]
     hits = _search(mem, query, embedding, scope, tf, subjects, max(k, CANDIDATES), vocabulary, named)
-    scope_names = None if scope is None else [subjects[i] for i in scope if i != HOUSEHOLD]
     ranked = rank(hits, tf, threshold, max(k, CANDIDATES), question)
+    if (tf.start, tf.end) != unanchored and WH.match(question) and not any(h.relevant for h in ranked):
+        # "what did the vet give him for the abscess after the fight?": the anchor only describes the
+        # thing asked about, and was itself recalled (which fight?). Nothing in its window is no
+        # reason to say "no record"; the question is asked again without it. A yes/no question
+        # ("was she sneezing after the move?") keeps its window: there, nothing is the answer.
+        tf.start, tf.end = unanchored
+        hits = _search(mem, query, embedding, scope, tf, subjects, max(k, CANDIDATES), vocabulary, named)
+        ranked = rank(hits, tf, threshold, max(k, CANDIDATES), question)
+    scope_names = None if scope is None else [subjects[i] for i in scope if i != HOUSEHOLD]
     if OUTCOME.search(question) and timewords.HISTORY.search(question):
         ranked = _read_on(mem, ranked, subjects)
     return Recall(question, ranked[:k], scope_names, tf)

@@ -22,7 +22,8 @@ METRIC_WORDS = {
                   "kg", "kilo", "kilos", "lost weight", "gained weight", "thinner", "fatter"),
 }
 UNITS = {"kg": "kg", "g": "g", "mg": "mg", "ml": "ml", "pct": "%", "c": "°C"}
-# A weight written in a weight note's text, when the note has no metric: "Biscuit 5.1 kg".
+# A weight written in a note's text, when the note has no metric: "Biscuit 5.1 kg", "booster, wt 3.8kg".
+_WEIGHED = re.compile(r"\b(?:wt|weigh\w*|scales?)\b", re.I)
 _KG = re.compile(r"(\d+(?:[.,]\d+)?)\s*(?:kg|kilos?)\b", re.I)
 
 
@@ -130,7 +131,8 @@ def _value(key: str, kind: str, note: str, metrics) -> float | None:
     value = metrics.get(key)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
-    if key == "weight_kg" and kind == "weight":
+    # a weight note, or another that weighed her ("booster, wt 3.8kg"), not "a 2 kg bag of food"
+    if key == "weight_kg" and (kind == "weight" or _WEIGHED.search(note)):
         found = _KG.findall(note)
         if len(found) == 1:  # "5.1 kg"; two weights in one note are ambiguous
             return float(found[0].replace(",", "."))

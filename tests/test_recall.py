@@ -122,6 +122,8 @@ def test_the_questions_telling_concepts_are_a_name_else_its_topics_else_a_rare_w
     asked = Asked([vet, ears], df=[10, 5], weights=[1.9, 2.6], total=80)
     assert key_concepts(asked, "What did the vet give her for her ear infection?") == {1}
     assert key_concepts(Asked([vet], df=[10], weights=[1.9], total=80), "When was her last vet visit?") == {0}
+    asked = Asked([vet, Concept(("limping",))], df=[1, 1], weights=[3.9, 3.9], total=80)
+    assert key_concepts(asked, "juno is limping again, what did the vet give her?") == {1}  # not the frame
 
 
 def test_what_helped_last_time_reads_on_into_the_episode(mem):
@@ -162,3 +164,27 @@ def test_how_many_and_the_first_time_count_every_terse_note_with_the_topic(mem):
     assert {h.id for h in found} == set(shots)
     first = recall(mem, "when did ziggy first go on a diet", **ask).relevant
     assert min(first, key=lambda h: h.at).id == diet
+
+
+def test_an_anchor_that_only_describes_the_thing_asked_does_not_lose_it(mem):
+    """'the abscess after the fight': which fight is itself recalled; if nothing is in its window, a
+    what-question is asked again without it, but a yes/no question keeps it (nothing is the answer)."""
+    journal.add_subject(mem, "Otis")
+    abscess = journal.log(mem, "The leg swelled up into an abscess, Dr. Natarajan lanced it and gave Convenia",
+                          subject="Otis", at="2022-08-15", kind="vet_visit").id
+    journal.log(mem, "Otis had a fight with the ginger tom next door again, a scratch on his nose",
+                subject="Otis", at="2023-11-18", kind="behaviour")
+    found = recall(mem, "What did Dr. Natarajan give Otis for that leg abscess after the fight?", now=NOW)
+    assert abscess in [h.id for h in found.relevant]
+    assert recall(mem, "Did Otis get an abscess after the fight?", now=NOW).no_record
+
+
+def test_a_weight_written_in_a_vet_note_is_a_point_of_the_series(mem):
+    from memory import series
+
+    journal.add_subject(mem, "Juno")
+    journal.log(mem, "juno 1st visit bayside, dr alvarez. wt 2.3kg. felv/fiv neg", subject="Juno",
+                at="2023-03-06", kind="vet_visit")
+    journal.log(mem, "juno boosters rcp + felv. wt 3.8kg.", subject="Juno", at="2024-03-23", kind="vaccine")
+    journal.log(mem, "bought a 2 kg bag of kitten food for juno", subject="Juno", at="2024-04-01", kind="appetite")
+    assert [p.value for p in series.series(mem, "weight_kg", None)] == [2.3, 3.8]
