@@ -139,6 +139,23 @@ def candidates(conn, asked: Asked, scope, start, end, n) -> list[int]:
         f"WHERE observation_fts MATCH :q AND {where} ORDER BY bm25(observation_fts) LIMIT :n"), params)]
 
 
+def mentions(conn, asked: Asked, names: list[str], scope, start, end, n) -> list[int]:
+    """Notes about other pets that name one of `names` and share a telling word with the question:
+    "biscuit + juno eating side by side again. pip threw up hairball x2" answers a question about Pip."""
+    telling = [c for c, d in zip(asked.concepts, asked.df) if d > 0]
+    names = [n for n in names if re.fullmatch(r"[\w' -]+", n)]
+    if not telling or not names:
+        return []
+    where, params = filters(None, start, end)
+    params.update(n=n, scope=[i for i in scope if i] or [-1],
+                  q="(" + " OR ".join(f'"{name}"' for name in names) + ") AND (" +
+                    " OR ".join(c.fts for c in telling) + ")")
+    return [r[0] for r in execute(conn, (
+        f"SELECT o.id FROM observation_fts JOIN observation o ON o.id = observation_fts.rowid "
+        f"WHERE observation_fts MATCH :q AND {where} AND o.subject_id IS NOT NULL AND o.subject_id NOT IN :scope "
+        f"ORDER BY bm25(observation_fts) LIMIT :n"), params)]
+
+
 def coverage(asked: Asked, notes: dict[int, tuple[str, str]], found: dict[int, set[int]]) -> dict[int, float]:
     """IDF-weighted share of the question's concepts each note (id -> (kind, text)) contains;
     `found`: the concepts each note's words match (`matching`)."""

@@ -188,3 +188,15 @@ def test_a_weight_written_in_a_vet_note_is_a_point_of_the_series(mem):
     journal.log(mem, "juno boosters rcp + felv. wt 3.8kg.", subject="Juno", at="2024-03-23", kind="vaccine")
     journal.log(mem, "bought a 2 kg bag of kitten food for juno", subject="Juno", at="2024-04-01", kind="appetite")
     assert [p.value for p in series.series(mem, "weight_kg", None)] == [2.3, 3.8]
+
+
+def test_another_pets_note_that_names_this_one_counts(mem):
+    journal.add_subject(mem, "Pip")
+    journal.add_subject(mem, "Biscuit")
+    journal.log(mem, "pip annual, rcp only. wt 5.2kg", subject="Pip", at="2024-07-15", kind="vet_visit")
+    passing = journal.log(mem, "biscuit + juno eating side by side again. pip threw up a hairball x2 this wk, "
+                               "started laxatone", subject="Biscuit", at="2025-03-01", kind="behaviour").id
+    journal.log(mem, "biscuit coughed up a hairball", subject="Biscuit", at="2025-04-01", kind="symptom")
+    found = recall(mem, "has pip been given anything for hairballs?", now=NOW)
+    assert [h.id for h in found.relevant] == [passing]
+    assert found.relevant[0].subject == "Biscuit"
