@@ -14,7 +14,8 @@ by a fourth helper that saw nothing of the project. Its first run was recorded b
 read (README), then general faults its misses showed were fixed, so it is tuned on too;
 bench/data/fresh2_journals.json, by a fifth helper, was run only after the last change: the report set. Red flags: triage_dev.json and
 triage_questions.json were written without the rules and the rules were then tuned on them;
-triage_heldout2.json was written afterwards by a third helper, and nothing was tuned on it. Each journal becomes a data home
+triage_heldout2.json was written afterwards by a third helper and its misses were fixed after its first
+run; triage_fresh.json (90 questions) by a fourth, run once before anything in it was read. Each journal becomes a data home
 (pets, dated notes with metrics); each question is asked through the real answering path (recall,
 red flags, the default Gemma model + starter adapter, the guard) at the journal's "now". Per answer:
 - facts: every key fact stated and every must-cite note's date stated;
@@ -44,7 +45,8 @@ DATA = {"fresh2": REPO / "bench" / "data" / "fresh2_journals.json",  # nobody tu
         "fresh": REPO / "bench" / "data" / "fresh_journals.json",
         "heldout": REPO / "bench" / "data" / "heldout_journals.json",
         "dev": REPO / "bench" / "data" / "dev_journal.json"}
-TRIAGE = {"heldout": REPO / "bench" / "data" / "triage_heldout2.json",  # nobody tuned on it
+TRIAGE = {"fresh": REPO / "bench" / "data" / "triage_fresh.json",  # nobody tuned on it, nor read it first
+          "heldout": REPO / "bench" / "data" / "triage_heldout2.json",  # tuned on after its first run
           "first": REPO / "bench" / "data" / "triage_questions.json",  # the rules were tuned on these two
           "dev": REPO / "bench" / "data" / "triage_dev.json"}
 BASELINE = "d54f47a"
