@@ -12,6 +12,12 @@ from memory.timewords import TimeFilter
 
 PAST_DAYS = 3  # a window that ended longer ago than this is history
 WEAK_PRESENT = re.compile(r"again|for .+", re.I)  # present words a sentence about the past also has
+# "he's fully healed now", "she's stable on meds now", "she's 4 now": the event is over; such a "now"
+# is not the present of an emergency.
+OVER = re.compile(
+    r"\b(?:he|she|it|they)(?:'s| is| are|'re) (?:(?:\w+ )?(?:healed|recovered|fine|stable|better|back to normal|ok|"
+    r"okay)\b(?:[^.;!?,]{0,20}\bnow\b)?|(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten)"
+    r"(?: years?(?: old)?)? now\b)", re.I)
 
 PRESENT = re.compile(
     r"\b(?:now|right now|rn|today|tonight|this (?:morning|afternoon|evening)|last night|yesterday|currently|"
@@ -26,20 +32,23 @@ PAST = re.compile(
     r"remind me|after the scare|(?:two|three|\d+|a few|several) (?:winters|summers|springs|autumns) ago|"
     r"at (?:the|her|his) last (?:checkup|check-up|check up|visit|appointment|exam)|recheck|"
     r"^(?:what|how much|which|who)\b[^?.,]{0,40}\b(?:was|were|did)\b[^?.,]{0,40}\bwhen \w+ "
-    r"(?:ate|swallowed|had|got|was|fell|chewed))\b", re.I)
+    r"(?:ate|swallowed|had|got|was|fell|chewed)|"
+    r"in (?:january|february|march|april|may|june|july|august|september|october|november|december))\b", re.I)
 GENERAL = re.compile(
     r"\b(?:if (?:my|a|the|your|our) (?:cat|kitten)|if (?:she|he|it|they) (?:ever|were|was|did|does|got|gets|eats?|ate)|"
     r"what (?:does|do|would|should|are)\b[^?]{0,50}\b(?:look like|signs|symptoms)|(?:signs|symptoms) of|"
     r"(?:is|are) [\w' -]{1,30} (?:toxic|poisonous|dangerous|safe|bad) (?:to|for)|what(?:'s| is) the difference|"
     r"just (?:want|wanted|wondering|curious|asking)|wondering|in case|how (?:do|can|would) (?:i|you) (?:know|tell)|"
-    r"which (?:plants|flowers|foods|medicines))", re.I)
+    r"which (?:plants|flowers|foods|medicines)|how common|vet (?:shows?|programmes?|programs?)|documentary|"
+    r"on (?:tv|the telly|youtube|tiktok)|an article|read (?:about|online|that))", re.I)
 
 
 def about_now(question: str, tf: TimeFilter | None = None, now: datetime | None = None) -> bool:
     """False when the question is about an event that is over, or asks in general; True otherwise."""
-    if PRESENT.search(question):
+    over = OVER.search(question)
+    if PRESENT.search(OVER.sub(" ", question)):
         return True
-    if PAST.search(question) or GENERAL.search(question):
+    if over or PAST.search(question) or GENERAL.search(question):
         return False
     if tf is not None and tf.end is not None and now is not None:
         return tf.end >= now - timedelta(days=PAST_DAYS)
@@ -53,8 +62,8 @@ def present_part(question: str, tf: TimeFilter | None = None, now: datetime | No
     whole = about_now(question, tf, now)
     kept = []
     for sentence in re.split(r"(?<=[.!?])\s+", question.strip()):
-        present = [m.group(0) for m in PRESENT.finditer(sentence)]
-        past = PAST.search(sentence) or GENERAL.search(sentence)
+        present = [m.group(0) for m in PRESENT.finditer(OVER.sub(" ", sentence))]
+        past = PAST.search(sentence) or GENERAL.search(sentence) or OVER.search(sentence)
         if past:  # "last winter she stopped eating for three days": a duration or "again" is not now
             present = [w for w in present if not WEAK_PRESENT.fullmatch(w)]
         if present or (whole and not past):

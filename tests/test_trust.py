@@ -96,10 +96,11 @@ def test_a_blocked_urethra_warning_says_more_for_a_male_cat(dev, pack):
     assert "He is a male cat" not in pack.triage("She is straining to pee", sexes=["female"])
 
 
-@pytest.mark.parametrize("name", ["triage_dev.json", "triage_questions.json", "triage_heldout2.json"])
+@pytest.mark.parametrize("name", ["triage_dev.json", "triage_questions.json", "triage_heldout2.json",
+                                  "triage_fresh.json"])
 def test_the_tuning_triage_sets_every_emergency_flagged_no_false_alarm(pack, name):
-    """Three sets written without looking at the rules (the rules were then tuned on them;
-    bench/answer_quality.py --triage reports triage_fresh.json, which nobody tuned on)."""
+    """Four sets written without looking at the rules (the rules were then tuned on them;
+    bench/answer_quality.py --triage reports triage_fresh2.json, which nobody tuned on)."""
     from agent.triage import present_part
 
     rows = json.loads((DEV.parent / name).read_text())["questions"]
@@ -130,3 +131,21 @@ def test_a_question_about_what_happened_when_raises_no_flag_but_the_event_itself
     assert pack.triage(present_part("Tofu ate a hair tie an hour ago and keeps retching"))
     assert pack.triage(present_part("my cat collapsed when he ate a lily"))
     assert pack.triage(present_part("what do i do, he was drooling when he ate the lily"))
+
+
+def test_an_event_that_is_over_now_raises_no_flag_but_an_age_does_not_make_it_over(pack):
+    """From the fourth triage set's first run: "he's fully healed now" is not the present of an emergency."""
+    from agent.triage import present_part
+
+    for calm in ("back in march our cat was hit by a car and had his pelvis pinned, he's fully healed now, is it "
+                 "ok to let him out at night again?",
+                 "the ER said Oscar's collapse in january was his heart, he's stable on meds now, how often "
+                 "should he have scans?",
+                 "our kitten went cold and floppy at 2 weeks old back in 2020, the vet saved her, she's 4 now - "
+                 "is she likely to have health problems later?",
+                 "just watched one of those vet shows where a cat had a saddle thrombus, how common is that?"):
+        assert pack.triage(present_part(calm)) is None, calm
+    for now in ("she's 2 and she collapsed in the kitchen", "he seemed fine but now he's collapsed",
+                "cut on Max's paw has bled through two towels in 15 mins, pressing on it isnt stopping it",
+                "found one of the foster kittens in the corner, she's cold to the touch and totally floppy"):
+        assert pack.triage(present_part(now)), now
