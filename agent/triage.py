@@ -15,9 +15,11 @@ WEAK_PRESENT = re.compile(r"again|for .+", re.I)  # present words a sentence abo
 # "he's fully healed now", "she's stable on meds now", "she's 4 now": the event is over; such a "now"
 # is not the present of an emergency.
 OVER = re.compile(
-    r"\b(?:he|she|it|they)(?:'s| is| are|'re) (?:(?:\w+ )?(?:healed|recovered|fine|stable|better|back to normal|ok|"
-    r"okay)\b(?:[^.;!?,]{0,20}\bnow\b)?|(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten)"
-    r"(?: years?(?: old)?)? now\b)", re.I)
+    r"\b(?:(?:he|she|it|they)(?:'s| is| are|'re)|hes|shes) (?:(?:\w+ )?(?:healed|recovered|fine|stable|better|"
+    r"immune|back to normal|ok|okay)\b(?:[^.;!?,]{0,20}\bnow\b)?|(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten)"
+    r"(?: years?(?: old)?)? (?:now|and (?:healthy|fine|well))\b)|\ball healed(?: now)?\b|\b(?:he|she|it) recovered\b|"
+    r"\bdoing (?:great|well|fine|ok)\b"
+    r"(?: now)?|\bthe vet (?:sorted|fixed|treated|saved|removed)\b", re.I)
 
 PRESENT = re.compile(
     r"\b(?:now|right now|rn|today|tonight|this (?:morning|afternoon|evening)|last night|yesterday|currently|"
@@ -33,7 +35,9 @@ PAST = re.compile(
     r"at (?:the|her|his) last (?:checkup|check-up|check up|visit|appointment|exam)|recheck|"
     r"^(?:what|how much|which|who)\b[^?.,]{0,40}\b(?:was|were|did)\b[^?.,]{0,40}\bwhen \w+ "
     r"(?:ate|swallowed|had|got|was|fell|chewed)|"
-    r"in (?:january|february|march|april|may|june|july|august|september|october|november|december))\b", re.I)
+    r"in (?:january|february|march|april|may|june|july|august|september|october|november|december)|"
+    r"last month|(?:the )?(?:summer|winter|spring|autumn|year|christmas) before last|(?:years?|months?) back|"
+    r"remember when|as a kitten|^when \w+ (?:had|was|got|ate)\b)\b", re.I)
 GENERAL = re.compile(
     r"\b(?:if (?:my|a|the|your|our) (?:cat|kitten)|if (?:she|he|it|they) (?:ever|were|was|did|does|got|gets|eats?|ate)|"
     r"what (?:does|do|would|should|are)\b[^?]{0,50}\b(?:look like|signs|symptoms)|(?:signs|symptoms) of|"

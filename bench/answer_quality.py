@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.answer_quality --data fresh2            # the journals nobody tuned on
     .venv/bin/python -m bench.answer_quality                          # held-out journals, this code vs main before
     .venv/bin/python -m bench.answer_quality --data dev --no-baseline # the tuning journal, this code only
-    .venv/bin/python -m bench.answer_quality --triage                 # red flags: emergency vs calm questions
+    .venv/bin/python -m bench.answer_quality --triage --data fresh2   # red flags: emergency vs calm questions
     .venv/bin/python -m bench.answer_quality --triage --data dev      # ... on a set the rules were tuned on
     .venv/bin/python -m bench.answer_quality --recall                 # recall only: must-cite notes found
 
@@ -15,7 +15,8 @@ read (README), then general faults its misses showed were fixed, so it is tuned 
 bench/data/fresh2_journals.json, by a fifth helper, was run only after the last change: the report set. Red flags: triage_dev.json and
 triage_questions.json were written without the rules and the rules were then tuned on them;
 triage_heldout2.json was written afterwards by a third helper and its misses were fixed after its first
-run; triage_fresh.json (90 questions) by a fourth, run once before anything in it was read. Each journal becomes a data home
+run; triage_fresh.json (90 questions) by a fourth, run once before anything in it was read, then
+tuned on; triage_fresh2.json (80) by a fifth, run only after the last rule change: the report set. Each journal becomes a data home
 (pets, dated notes with metrics); each question is asked through the real answering path (recall,
 red flags, the default Gemma model + starter adapter, the guard) at the journal's "now". Per answer:
 - facts: every key fact stated and every must-cite note's date stated;
@@ -45,7 +46,8 @@ DATA = {"fresh2": REPO / "bench" / "data" / "fresh2_journals.json",  # nobody tu
         "fresh": REPO / "bench" / "data" / "fresh_journals.json",
         "heldout": REPO / "bench" / "data" / "heldout_journals.json",
         "dev": REPO / "bench" / "data" / "dev_journal.json"}
-TRIAGE = {"fresh": REPO / "bench" / "data" / "triage_fresh.json",  # nobody tuned on it, nor read it first
+TRIAGE = {"fresh2": REPO / "bench" / "data" / "triage_fresh2.json",  # nobody tuned on it: the report set
+          "fresh": REPO / "bench" / "data" / "triage_fresh.json",  # tuned on after its first run
           "heldout": REPO / "bench" / "data" / "triage_heldout2.json",  # tuned on after its first run
           "first": REPO / "bench" / "data" / "triage_questions.json",  # the rules were tuned on these two
           "dev": REPO / "bench" / "data" / "triage_dev.json"}

@@ -97,10 +97,10 @@ def test_a_blocked_urethra_warning_says_more_for_a_male_cat(dev, pack):
 
 
 @pytest.mark.parametrize("name", ["triage_dev.json", "triage_questions.json", "triage_heldout2.json",
-                                  "triage_fresh.json"])
+                                  "triage_fresh.json", "triage_fresh2.json"])
 def test_the_tuning_triage_sets_every_emergency_flagged_no_false_alarm(pack, name):
-    """Four sets written without looking at the rules (the rules were then tuned on them;
-    bench/answer_quality.py --triage reports triage_fresh2.json, which nobody tuned on)."""
+    """Five sets written without looking at the rules; the rules were then tuned on each one's misses
+    after its first run (README, issue #11), so no set here is held out any more."""
     from agent.triage import present_part
 
     rows = json.loads((DEV.parent / name).read_text())["questions"]
