@@ -149,11 +149,16 @@ class Turn:
             said.append(sentence)
             yield "body", (" " if len(said) > 1 else "") + sentence
         for note in ([] if d.no_record or d.trend else guard.uncovered_notes(" ".join(said), d.block)):
-            said.append(note.said)  # every note the code chose is stated, with its date
-            yield "body", (" " if len(said) > 1 else "") + note.said
+            rest = guard.unsaid(note, " ".join(said))  # every note the code chose is stated, with its date
+            if rest:
+                said.append(rest)
+                yield "body", (" " if len(said) > 1 else "") + rest
         if len(said) == d.no_record:  # the model said nothing that holds: the vetted facts speak for themselves
-            said.append(" ".join(f.text for f in d.facts) or "I could not phrase an answer this time.")
-            yield "body", (" " if len(said) > 1 else "") + said[-1]
+            instead = " ".join(f.text for f in d.facts) or (
+                "" if d.no_record else "I could not phrase an answer this time.")
+            if instead:  # after "no record" with no facts, the no-record line is the whole answer
+                said.append(instead)
+                yield "body", (" " if len(said) > 1 else "") + instead
         body = " ".join(said)
         texts.append(body)
         guarded = self.guarded

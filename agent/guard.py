@@ -356,6 +356,16 @@ def uncovered_notes(text: str, block: str | Block) -> list[Source]:
     return missing
 
 
+def unsaid(note: Source, text: str) -> str | None:
+    """How to state `note` after `text`: in full, or, when the text has its date already (the model
+    began the note, then stopped or was cut), only the note's sentences the text lacks, so that the
+    owner never reads one sentence twice. None: nothing left to say."""
+    if not note.day or note.day not in text:
+        return note.said
+    rest = [s for s in sentences(note.text) if _flat(s) not in _flat(text)]
+    return Source(" ".join(rest), note.day, note.header).said if rest else None
+
+
 def unsupported_dates(answer: str, block: str) -> list[str]:
     """ISO dates the answer states that are not in the block the model saw (it must not invent any)."""
     allowed = {"-".join(d) for d in DATE.findall(block)}

@@ -129,3 +129,16 @@ def test_a_note_that_says_first_time_itself_makes_no_claim():
 - 2025-03-06 (Coco, behaviour): Coco and Otis shared the sofa for the first time.
 - 2025-01-01 (Coco, behaviour): Hissed at Otis after his vet trip."""
     assert problems("On 2025-03-06 you noted: Coco and Otis shared the sofa for the first time.", block) == [[]]
+
+
+def test_a_note_the_model_began_is_finished_without_repeating_what_it_said():
+    """Found on the fifth journal set: "On 2024-09-18: Ziggy's sneezing hadn't cleared, so Dr Behrens
+    had a look." then the whole note again, first sentence included."""
+    from agent.guard import Source, unsaid
+
+    note = Source("Ziggy's sneezing hadn't cleared, so Dr Behrens had a look. Prescribed Doxybactin 50 mg.",
+                  "2024-09-18")
+    said = "On 2024-09-18: Ziggy's sneezing hadn't cleared, so Dr Behrens had a look."
+    assert unsaid(note, said) == "On 2024-09-18: Prescribed Doxybactin 50 mg."
+    assert unsaid(note, said + " Prescribed Doxybactin 50 mg.") is None
+    assert unsaid(note, "On 2024-09-14: sneezing.") == note.said
