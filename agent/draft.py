@@ -73,7 +73,9 @@ def draft_answer(mem: Memory, pack: Pack, knowledge: Knowledge, question: str,
     in_scope = found.scope or []
     subject_id = ids_by_name.get(in_scope[0]) if in_scope else None
     trend = measured_trend(mem, found, [ids_by_name[n] for n in in_scope] if in_scope else None)
-    if trend is not None:  # the measurements speak for the quantity, not the other notes recall found
+    if trend is not None and not other_topics(found.question, pack.vocabulary):
+        # the measurements speak for the quantity, not the other notes recall found; but "who did his
+        # last booster and what did they say about his weight?" asks about the booster as well
         chosen = [h for h in chosen if h.id in {p.id for p in trend.points}]
     recent = [o.text for name in (in_scope or [None])
               for o in journal.timeline(mem, subject=name, since=now - timedelta(days=RED_FLAG_DAYS))]
@@ -88,6 +90,13 @@ def draft_answer(mem: Memory, pack: Pack, knowledge: Knowledge, question: str,
         profiles=[p.profile for p in pets if p.profile],
         trend=trend,
     )
+
+
+def other_topics(question: str, vocabulary: dict) -> set[str]:
+    """The topics a question names besides a measured quantity (the vet only frames a question)."""
+    from memory.keywords import concepts
+
+    return {c.kind for c in concepts(question, vocabulary) if c.kind and not c.frame} - {"weight"}
 
 
 def measured_trend(mem: Memory, found: Recall, subject_ids: list[int] | None) -> series.Trend | None:

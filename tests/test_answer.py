@@ -153,3 +153,14 @@ def test_a_question_about_the_record_gets_no_general_facts_but_advice_when_asked
     assert companion.draft("When did Mochi last have a sneezing fit?").facts == []
     assert companion.draft("Mochi is sneezing again, should I worry?").facts
     assert companion.draft("Has Mochi ever had a dental cleaning?").facts  # no record: the facts speak
+
+
+def test_a_question_that_names_weight_in_passing_keeps_its_other_notes(companion):
+    """Found on the fifth journal set: "who did his last booster and what did they say about his
+    weight?" was answered from the weight series alone, without the booster note."""
+    booster = journal.log(companion.mem, "Mochi's annual FVRCP booster with Dr Tanaka, who says she "
+                          "could lose a little weight", subject="Mochi", at="2025-08-01", kind="vaccine").id
+    d = companion.draft("Who did Mochi's last booster and what did they say about her weight?")
+    assert d.trend is not None and booster in [h.id for h in d.chosen]
+    d = companion.draft("How has Mochi's weight changed over time?")
+    assert d.trend is not None and all(h.id in {p.id for p in d.trend.points} for h in d.chosen)
