@@ -35,8 +35,9 @@ WIDE = 50  # the second, wider unfiltered query
 NEIGHBOUR = 0.3  # weight of each neighbour's embedding in a note's context vector
 NEIGHBOUR_HOURS = 6  # notes further apart than this are not read together
 NEIGHBOUR_KEYWORD = 0.5  # a note gets this share of a neighbour's keyword coverage
-HOUSEHOLD_FACTOR = 0.85  # a question about one pet prefers that pet's notes to the household's (and others')
+HOUSEHOLD_FACTOR = 0.85  # a question about one pet prefers that pet's notes to the household's
 MENTIONS = 20  # notes about other pets that name the pet asked about, taken as candidates
+MENTION_FACTOR = 0.7  # ... and what they weigh: less than the household's (LoCoMo: speakers name each other)
 RESCUE = 0.12  # a hit with the question's most telling word may score this far under the threshold
 HISTORY_RESCUE = 0.28  # ... this far when it asks about the whole history ("how many?", "the first time")
 COUNT = re.compile(r"\bhow (?:many|often)\b|\bnumber of\b", re.I)
@@ -229,7 +230,9 @@ def _search(mem, query, vector, scope, tf, subjects, n, vocabulary, named=()) ->
         row, around = rows[oid], [j for j in near.get(oid, []) if j in stored]
         cos = _cosine_in_context(vector, stored[oid], [stored[j] for j in around])
         kw = max([coverage.get(oid, 0.0)] + [NEIGHBOUR_KEYWORD * coverage.get(j, 0.0) for j in around])
-        score = fuse(cos, kw, household=scope is not None and row.subject_id not in scope)
+        score = fuse(cos, kw, household=scope is not None and row.subject_id is None)
+        if scope is not None and row.subject_id is not None and row.subject_id not in scope:
+            score *= MENTION_FACTOR  # another pet's note that names this one
         name = subjects.get(row.subject_id, "household")
         words = found.get(oid, set()).union(*(found.get(j, set()) for j in around))
         hits.append(Hit(oid, name, row.subject_id, row.happened_at, row.kind, row.text, score, vector=cos,
