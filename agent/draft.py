@@ -11,6 +11,7 @@ from agent.prompt import Note, context_block, render_prompt
 from agent.triage import present_part
 from memory import journal, series
 from memory.dates import day_label, iso, now as utcnow
+from memory.keywords import concepts
 from memory.recall import Hit, Recall, recall
 from memory.store import Memory
 
@@ -94,8 +95,6 @@ def draft_answer(mem: Memory, pack: Pack, knowledge: Knowledge, question: str,
 
 def other_topics(question: str, vocabulary: dict) -> set[str]:
     """The topics a question names besides a measured quantity (the vet only frames a question)."""
-    from memory.keywords import concepts
-
     return {c.kind for c in concepts(question, vocabulary) if c.kind and not c.frame} - {"weight"}
 
 

@@ -15,11 +15,11 @@ WEAK_PRESENT = re.compile(r"again|for .+", re.I)  # present words a sentence abo
 # "he's fully healed now", "she's stable on meds now", "she's 4 now": the event is over; such a "now"
 # is not the present of an emergency.
 OVER = re.compile(
-    r"\b(?:(?:he|she|it|they)(?:'s| is| are|'re)|hes|shes) (?:(?:\w+ )?(?:healed|recovered|fine|stable|better|"
-    r"immune|back to normal|ok|okay)\b(?:[^.;!?,]{0,20}\bnow\b)?|(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten)"
-    r"(?: years?(?: old)?)? (?:now|and (?:healthy|fine|well))\b)|\ball healed(?: now)?\b|\b(?:he|she|it) recovered\b|"
-    r"\bdoing (?:great|well|fine|ok)\b"
-    r"(?: now)?|\bthe vet (?:sorted|fixed|treated|saved|removed)\b", re.I)
+    r"\b(?:(?:he|she|it|they)(?:'s| is| are|'re)|hes|shes) (?:"
+    r"(?:\w+ )?(?:healed|recovered|fine|stable|better|immune|back to normal|ok|okay)\b(?:[^.;!?,]{0,20}\bnow\b)?|"
+    r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten)(?: years?(?: old)?)? (?:now|and (?:healthy|fine|well))\b)|"
+    r"\ball healed(?: now)?\b|\b(?:he|she|it) recovered\b|\bdoing (?:great|well|fine|ok)\b(?: now)?|"
+    r"\bthe vet (?:sorted|fixed|treated|saved|removed)\b", re.I)
 
 PRESENT = re.compile(
     r"\b(?:now|right now|rn|today|tonight|this (?:morning|afternoon|evening)|last night|yesterday|currently|"

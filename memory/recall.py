@@ -43,8 +43,8 @@ HISTORY_RESCUE = 0.28  # ... this far when it asks about the whole history ("how
 COUNT = re.compile(r"\bhow (?:many|often)\b|\bnumber of\b", re.I)
 EPISODE_DAYS = 14  # "what helped last time?" reads on: the notes about that pet in the days after the match
 EPISODE_NOTES = 2
-# A question about the outcome of a past episode: the answer is in the notes after the one that matches.
 WH = re.compile(r"\s*(?:what|which|who|whom|how much|how many)\b", re.I)
+# A question about the outcome of a past episode: the answer is in the notes after the one that matches.
 OUTCOME = re.compile(r"\bwhat\b[^?.,]{0,30}\b(?:happen\w*|help\w*|work\w*|give|gave|prescrib\w*|do)\b", re.I)
 
 
@@ -127,14 +127,15 @@ def recall(mem: Memory, question: str, *, subject: str | None = None, k: int = 5
     return Recall(question, ranked[:k], scope_names, tf)
 
 
-def fuse(vector: float, keyword: float, *, household: bool = False, weights=None) -> float:
+def fuse(vector: float, keyword: float, *, household: bool = False, mention: bool = False, weights=None) -> float:
     """The absolute relevance score: cosine of the note in context plus keyword coverage.
 
-    `household`: a household note answering a question about a pet (it weighs HOUSEHOLD_FACTOR).
+    `household`: a household note answering a question about a pet (it weighs HOUSEHOLD_FACTOR);
+    `mention`: another pet's note that names the pet asked about (MENTION_FACTOR).
     """
     w_vector, w_keyword = weights or (W_VECTOR, W_KEYWORD)
     score = w_vector * max(vector, 0.0) + w_keyword * keyword
-    return score * HOUSEHOLD_FACTOR if household else score
+    return score * (HOUSEHOLD_FACTOR if household else MENTION_FACTOR if mention else 1.0)
 
 
 def rank(hits: list[Hit], tf: timewords.TimeFilter, threshold: float, k: int, question: str = "") -> list[Hit]:
@@ -230,9 +231,9 @@ def _search(mem, query, vector, scope, tf, subjects, n, vocabulary, named=()) ->
         row, around = rows[oid], [j for j in near.get(oid, []) if j in stored]
         cos = _cosine_in_context(vector, stored[oid], [stored[j] for j in around])
         kw = max([coverage.get(oid, 0.0)] + [NEIGHBOUR_KEYWORD * coverage.get(j, 0.0) for j in around])
-        score = fuse(cos, kw, household=scope is not None and row.subject_id is None)
-        if scope is not None and row.subject_id is not None and row.subject_id not in scope:
-            score *= MENTION_FACTOR  # another pet's note that names this one
+        elsewhere = scope is not None and row.subject_id not in scope
+        score = fuse(cos, kw, household=elsewhere and row.subject_id is None,
+                     mention=elsewhere and row.subject_id is not None)
         name = subjects.get(row.subject_id, "household")
         words = found.get(oid, set()).union(*(found.get(j, set()) for j in around))
         hits.append(Hit(oid, name, row.subject_id, row.happened_at, row.kind, row.text, score, vector=cos,
