@@ -188,7 +188,8 @@ class Turn:
             if len(finished) == checked:
                 continue  # no new sentence finished: nothing to check yet
             checked = len(finished)
-            guarded = guard.guard(" ".join(finished), d.block, tuple(d.measured), no_numbers=d.trend is not None)
+            guarded = guard.guard(" ".join(finished), d.block, tuple(d.measured), no_numbers=d.trend is not None,
+                                  question=d.question, order=None if d.trend else d.recall.time.order)
             for sentence in guarded.shown[shown:]:
                 if not (d.no_record and "no record" in sentence.lower()):  # the code said it already
                     yield sentence

@@ -185,18 +185,23 @@ class _Scope:
         self.words = {stem(w) for w in WORD.findall(self.lower)}
 
 
-def check(answer: str, block: str | Block, trusted: tuple[str, ...] = (), no_numbers: bool = False) -> list[Verdict]:
+def check(answer: str, block: str | Block, trusted: tuple[str, ...] = (), no_numbers: bool = False,
+          question: str = "", order: str | None = None) -> list[Verdict]:
     """One verdict per sentence of `answer` against what the model was given.
 
     A sentence that names a note's date is checked against that note alone (and the pets and
     measurements): "On 2023-02-11 Dr. Fairley..." must be what the note of 2023-02-11 says, not a
     mix of several notes. `no_numbers`: the numbers were computed in code and shown already.
+    `question`: a bare "Yes." answers only a yes/no question. `order` ("latest" or "earliest"): the
+    question asks for the last or first time, and the block's first note is it (the code sorted
+    them): the first note the answer names must be that one.
     """
     b = block if isinstance(block, Block) else read_block(block)
     everything = _Scope(" ".join([b.text, *trusted]))
     context = " ".join([*b.context, *trusted])
+    facts = " ".join(f.text for f in b.facts)
     said: list[set[str]] = []
-    verdicts = []
+    verdicts, told = [], []  # told: the notes the answer has named by date so far
     for s in sentences(answer):
         problems = []
         if not is_latin(s):
@@ -204,7 +209,13 @@ def check(answer: str, block: str | Block, trusted: tuple[str, ...] = (), no_num
         days = ["-".join(d) for d in DATE.findall(s)]
         days += [n.day for n in b.notes if (int(n.day[5:7]), int(n.day[8:10])) in _month_days(s)]
         dated = [n for n in b.notes if n.day in days]
-        scope = _Scope(" ".join([n.header + " " + n.text for n in dated] + [context])) if dated else everything
+        if order and dated and not told and b.notes and b.notes[0] not in dated:
+            problems.append(f"opens with {dated[0].day}, but the {ORDER_WORDS[order]} is {b.notes[0].day}")
+        told += [n for n in dated if n not in told]
+        # An undated sentence after dated ones goes on about those notes ("On D: ... He was 5.6 kg"):
+        # it may draw on them and the facts, not on a note it never named.
+        about = dated or told
+        scope = _Scope(" ".join([n.header + " " + n.text for n in about] + [context, facts])) if about else everything
         for d in DATE.findall(s):
             if d not in everything.dates:
                 problems.append(f"date {'-'.join(d)} is not in the notes")
@@ -224,6 +235,8 @@ def check(answer: str, block: str | Block, trusted: tuple[str, ...] = (), no_num
             problems.append(f"words not in the notes: {', '.join(missing)}")
         if _flat(s) not in _flat(everything.text):  # the owner's own words may say "he" of the vet
             problems += _pronoun_problems(s, b.sexes)
+        if question and BARE_YES_NO.match(s) and not YES_NO_QUESTION.match(question.strip()):
+            problems.append("says yes or no to a question that is not a yes/no question")
         if LAYOUT.search(s):
             problems.append("copies the prompt's layout")
         if _loops(s):
@@ -236,6 +249,10 @@ def check(answer: str, block: str | Block, trusted: tuple[str, ...] = (), no_num
     return verdicts
 
 
+ORDER_WORDS = {"latest": "most recent", "earliest": "first"}
+BARE_YES_NO = re.compile(r"^(?:yes|no)\b[\s.,!]*$", re.I)
+YES_NO_QUESTION = re.compile(r"^(?:\w+[,:]\s+)?(?:is|are|was|were|do|does|did|has|have|had|can|could|should|will|would|"
+                             r"shall|may|might|must|am)\b", re.I)
 LATEST_CLAIM = re.compile(r"\b(?:most recent|latest|last time|the last|most recently)\b", re.I)
 FIRST_CLAIM = re.compile(r"\b(?:first time|earliest|the first|at first)\b", re.I)
 
@@ -256,10 +273,14 @@ def _order_problems(sentence: str, dated: list[Source], notes: list[Source]) -> 
 
 
 def _loops(sentence: str, span: int = 6) -> bool:
-    """The same run of `span` words twice in one sentence: the model went round in a loop."""
-    words = WORD.findall(sentence.lower())
+    """The same run of `span` words twice in one sentence, or of three straight after itself
+    ("Bravecto all 3: Bravecto all 3"): the model went round in a loop."""
+    words = re.findall(r"[a-z0-9]+", sentence.lower())
     runs = [tuple(words[i:i + span]) for i in range(len(words) - span + 1)]
-    return len(runs) != len(set(runs))
+    if len(runs) != len(set(runs)):
+        return True
+    return any(words[i:i + k] == words[i + k:i + 2 * k]
+               for k in range(3, span) for i in range(len(words) - 2 * k + 1))
 
 
 NUMBER_WORDS = {w: str(i) for i, w in enumerate(
@@ -288,11 +309,13 @@ def _pronoun_problems(sentence: str, sexes: dict[str, str]) -> list[str]:
     return [f"'{wrong[0]}' for a {sex} cat"] if wrong else []
 
 
-def guard(answer: str, block: str | Block, trusted: tuple[str, ...] = (), no_numbers: bool = False) -> Guarded:
-    """What the user reads: the sentences that pass; each that fails is replaced by its source."""
+def guard(answer: str, block: str | Block, trusted: tuple[str, ...] = (), no_numbers: bool = False,
+          question: str = "", order: str | None = None) -> Guarded:
+    """What the user reads: the sentences that pass; each that fails is replaced by its source (a
+    sentence that opened with the wrong note, by the note asked for)."""
     b = block if isinstance(block, Block) else read_block(block)
     shown, cut, used = [], [], set()
-    for v in check(answer, b, trusted, no_numbers):
+    for v in check(answer, b, trusted, no_numbers, question, order):
         if v.ok and _flat(v.sentence) not in _flat(" ".join(shown)):
             shown.append(v.sentence)
             continue
@@ -301,7 +324,7 @@ def guard(answer: str, block: str | Block, trusted: tuple[str, ...] = (), no_num
             continue
         instead = None
         if not any(p.startswith("repeats") for p in v.problems):
-            source = _source_of(v.sentence, b)
+            source = b.notes[0] if any(p.startswith("opens with") for p in v.problems) else _source_of(v.sentence, b)
             stated = source is not None and source.day and any(source.day in x for x in shown)
             if source is not None and source.said not in used and not stated:
                 instead = source.said

@@ -82,7 +82,7 @@ class Pack:
     disclaimer_when: dict
     knowledge: tuple[KnowledgeFact, ...]
     vocabulary: dict  # concept -> words a cat owner uses for it (recall's query vocabulary)
-    specific: tuple[str, ...] = ()  # terms that name one thing: a note must say it to answer it
+    specific: tuple = ()  # terms (or groups of words) that name one thing: a note must say one to answer it
 
     def red_flag(self, question: str, recent_texts: list[str] = (), names: list[str] = ()) -> RedFlag | None:
         """The first flag, in pack order, matched by the question, else by a recent observation.

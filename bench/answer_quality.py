@@ -42,11 +42,13 @@ import unicodedata
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = {"fresh2": REPO / "bench" / "data" / "fresh2_journals.json",  # nobody tuned on it: the report set
+DATA = {"fresh3": REPO / "bench" / "data" / "fresh3_journals.json",  # nobody tuned on it: the report set
+        "fresh2": REPO / "bench" / "data" / "fresh2_journals.json",
         "fresh": REPO / "bench" / "data" / "fresh_journals.json",
         "heldout": REPO / "bench" / "data" / "heldout_journals.json",
         "dev": REPO / "bench" / "data" / "dev_journal.json"}
-TRIAGE = {"fresh2": REPO / "bench" / "data" / "triage_fresh2.json",  # nobody tuned on it: the report set
+TRIAGE = {"fresh3": REPO / "bench" / "data" / "triage_fresh3.json",  # nobody tuned on it: the report set
+          "fresh2": REPO / "bench" / "data" / "triage_fresh2.json",  # tuned on after its first run
           "fresh": REPO / "bench" / "data" / "triage_fresh.json",  # tuned on after its first run
           "heldout": REPO / "bench" / "data" / "triage_heldout2.json",  # tuned on after its first run
           "first": REPO / "bench" / "data" / "triage_questions.json",  # the rules were tuned on these two

@@ -95,7 +95,7 @@ def clean_question(question: str | None) -> str:
 
 def recall(mem: Memory, question: str, *, subject: str | None = None, k: int = 5,
            now: datetime | None = None, threshold: float = RELEVANT,
-           vocabulary: dict[str, list[str]] | None = None, specific: tuple[str, ...] = ()) -> Recall:
+           vocabulary: dict[str, list[str]] | None = None, specific: tuple = ()) -> Recall:
     """The `k` best notes for `question`, relevant ones first, each with a score."""
     question = clean_question(question)
     if k < 1:
@@ -110,7 +110,8 @@ def recall(mem: Memory, question: str, *, subject: str | None = None, k: int = 5
     if tf.anchor:
         anchor = embedding.result()[1]
         _resolve_anchor(mem, tf, anchor, _scope(mem, tf.anchor[1], subject, subjects), subjects, vocabulary)
-    named = [Concept((t,), prefix=True) for t in specific if re.search(rf"\b{re.escape(t)}", question, re.I)]
+    named = [Concept(alts, prefix=True) for alts in map(_alternatives, specific)
+             if any(re.search(rf"\b{re.escape(t)}", question, re.I) for t in alts)]
     hits = _search(mem, query, embedding, scope, tf, subjects, max(k, CANDIDATES), vocabulary, named)
     ranked = rank(hits, tf, threshold, max(k, CANDIDATES), question)
     if (tf.start, tf.end) != unanchored and WH.match(question) and not any(h.relevant for h in ranked):
@@ -202,6 +203,11 @@ def _resolve_anchor(mem, tf, vector, scope, subjects, vocabulary) -> None:
         tf.end = end
     else:
         tf.start = start
+
+
+def _alternatives(term: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """A specific term, or a group of words for one thing ("thyroid", "T4", "hyperthyroid")."""
+    return (term,) if isinstance(term, str) else tuple(term)
 
 
 def _search(mem, query, vector, scope, tf, subjects, n, vocabulary, named=()) -> list[Hit]:

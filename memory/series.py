@@ -21,6 +21,34 @@ METRIC_WORDS = {
     "weight_kg": ("weight", "weigh", "weighs", "weighed", "weighing", "heavy", "heavier", "lighter",
                   "kg", "kilo", "kilos", "lost weight", "gained weight", "thinner", "fatter"),
 }
+# Lab values and vital signs owners write in words ("Creatinine 201, SDMA 19", "Total T4 was 78 nmol/L"):
+# read from the text of any note. Asked about by these words only when the question asks for the value.
+LAB_WORDS = {
+    "creatinine": ("creatinine", "creat", "crea"),
+    "sdma": ("sdma",),
+    "t4": ("t4", "total t4", "tt4"),
+    "glucose": ("glucose", "blood glucose", "blood sugar", "bg"),
+    "fructosamine": ("fructosamine",),
+    "phosphate": ("phosphate", "phosphorus", "phos"),
+    "urea": ("urea", "bun"),
+    "usg": ("usg", "urine specific gravity", "specific gravity"),
+    "alt": ("alt", "liver enzymes"),
+    "pcv": ("pcv", "hct", "haematocrit", "hematocrit"),
+    "blood_pressure": ("blood pressure", "bp", "systolic"),
+    "resp_rate": ("resp rate", "respiratory rate", "breathing rate", "rr", "sleeping breathing rate"),
+    "heart_rate": ("heart rate", "hr", "pulse"),
+    "temperature": ("temperature", "temp"),
+}
+LAB_LABELS = {"sdma": "SDMA", "t4": "T4", "usg": "urine specific gravity", "alt": "ALT", "pcv": "PCV",
+              "blood_pressure": "blood pressure", "resp_rate": "resting breathing rate", "heart_rate": "heart rate"}
+# after the name, a few words ("T4 recheck: down to 38"), then the value, not a dose or a time ("T4 in 3 weeks")
+_NOT_A_VALUE = r"(?!\s*(?:mg(?!/)|mcg|ml|iu|units?|tabs?|tablets?|x|times|days?|weeks?|wks?|months?|hours?|hrs?|mins?|kg|g)\b)"
+_VALUE = r"(?:[^\w\d.;]+|\s+(?:[a-z]+\b[^\w\d.;]*){0,4}?)(\d+(?:[.,]\d+)?)(?!\d|[.,]\d)" + _NOT_A_VALUE
+_LAB_UNIT = re.compile(r"\s*(nmol/l|mmol/l|umol/l|\u00b5mol/l|mmhg|mg/dl|\u00b0c|bpm|/min)", re.I)
+# The question asks for the value: "what was her T4", "latest fructosamine", "creatinine levels over time".
+_ASKS_VALUE = r"(?:\b(?:what|how|which)\b[^?.!,;]*\b{w}\b(?!\s+(?:meter|monitor|machine|kit|strips?|curve|test|tablets?|" \
+              r"pills?|meds?|medication|treatment|diet|food|clinic))|\b{w}\b\s+(?:results?|levels?|readings?|values?|numbers?|" \
+              r"figures?|history|trend|over time)|\b(?:latest|last|recent|first|earliest|current)\s+(?:\w+\s+){{0,2}}{w}\b)"
 UNITS = {"kg": "kg", "g": "g", "mg": "mg", "ml": "ml", "pct": "%", "c": "°C"}
 # A weight written in a note's text, when the note has no metric: "Biscuit 5.1 kg", "booster, wt 3.8kg".
 _WEIGHED = re.compile(r"\b(?:wt|weigh\w*|scales?)\b", re.I)
@@ -51,10 +79,20 @@ class Trend:
 
     @property
     def name(self) -> str:
+        if self.key in LAB_LABELS:
+            return LAB_LABELS[self.key]
         return self.key.rsplit("_", 1)[0].replace("_", " ") if self.unit else self.key.replace("_", " ")
 
+    @property
+    def lab_unit(self) -> str:
+        """The unit the notes wrote a lab value in ("nmol/L"), when every note that gives one agrees."""
+        if self.key not in LAB_WORDS:
+            return ""
+        units = {w[1] for p in self.points if (w := written_value(self.key, p.text)) and w[1]}
+        return units.pop() if len(units) == 1 else ""
+
     def value(self, v: float) -> str:
-        return f"{v:g} {self.unit}".strip()
+        return f"{v:g} {self.unit or self.lab_unit}".strip()
 
     @property
     def change(self) -> float:
@@ -81,19 +119,34 @@ class Trend:
 
 
 def metric_keys(mem: Memory) -> set[str]:
-    """The metrics the journal has, plus weight (weight notes often state it only in words)."""
+    """The metrics the journal has, plus weight and lab values (notes often state them only in words)."""
     with mem.engine.connect() as conn:
         rows = conn.execute(text(f"SELECT DISTINCT j.key FROM observation o, json_each(o.metrics) j WHERE {LIVE}"))
-        return {r[0] for r in rows} | {"weight_kg"}
+        return {r[0] for r in rows} | {"weight_kg"} | set(LAB_WORDS)
 
 
 def asked_metric(question: str, keys: set[str]) -> str | None:
-    """The metric a question asks about, if any: "how much does she weigh" -> weight_kg."""
+    """The metric a question asks about, if any: "how much does she weigh" -> weight_kg, "her latest
+    T4?" -> t4 (but not "his glucose is up, what did the vet do?": that asks about the visit)."""
     q = question.lower()
     for key in sorted(keys):
+        if key in LAB_WORDS:
+            if any(re.search(_ASKS_VALUE.format(w=re.escape(w)), q) for w in LAB_WORDS[key]):
+                return key
+            continue
         words = METRIC_WORDS.get(key) or (key.split("_")[0],)
         if any(re.search(rf"\b{re.escape(w)}\b", q) for w in words):
             return key
+    return None
+
+
+def written_value(key: str, note: str) -> tuple[float, str] | None:
+    """A lab value written in a note's words, with its unit if given: ("Total T4 was 78 nmol/L") -> (78, "nmol/L")."""
+    for w in sorted(LAB_WORDS[key], key=len, reverse=True):
+        m = re.search(rf"\b{re.escape(w)}\b" + _VALUE, note, re.I)
+        if m:
+            unit = _LAB_UNIT.match(note, m.end(1))
+            return float(m.group(1).replace(",", ".")), unit.group(1) if unit else ""
     return None
 
 
@@ -131,6 +184,9 @@ def _value(key: str, kind: str, note: str, metrics) -> float | None:
     value = metrics.get(key)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
+    if key in LAB_WORDS:
+        written = written_value(key, note)
+        return written[0] if written else None
     # a weight note, or another that weighed her ("booster, wt 3.8kg"), not "a 2 kg bag of food"
     if key == "weight_kg" and (kind == "weight" or _WEIGHED.search(note)):
         found = _KG.findall(note)

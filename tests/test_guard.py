@@ -142,3 +142,43 @@ def test_a_note_the_model_began_is_finished_without_repeating_what_it_said():
     assert unsaid(note, said) == "On 2024-09-18: Prescribed Doxybactin 50 mg."
     assert unsaid(note, said + " Prescribed Doxybactin 50 mg.") is None
     assert unsaid(note, "On 2024-09-14: sneezing.") == note.said
+
+
+def test_an_undated_sentence_after_a_dated_one_keeps_to_that_note():
+    # Read in fresh2: the 2024 weight was told as if it were said at the 2023-10-28 visit.
+    block = """History:
+- 2023-10-28 (Biscuit, vet_visit): Dr Behrens checked his teeth, all fine.
+- 2024-03-02 (Biscuit, weight): Dr Behrens says he's a bit too chunky at 5.6 kg.
+Pets:
+- Biscuit is a male cat (he/him), neutered"""
+    told = guard.check("You wrote on 2023-10-28: Dr Behrens checked his teeth. "
+                       "Dr Behrens says he's a bit too chunky at 5.6 kg.", block)
+    assert told[0].ok
+    assert "number 5.6 is not in the notes" in told[1].problems
+    # on its own, or after the note it belongs to, the same sentence is true
+    assert guard.check("Dr Behrens says he's a bit too chunky at 5.6 kg.", block)[0].ok
+    assert guard.check("On 2024-03-02 he was weighed. Dr Behrens says he's a bit too chunky at 5.6 kg.",
+                       block)[1].ok
+
+
+def test_a_short_run_the_model_repeats_straight_after_itself_is_a_loop():
+    assert "repeats itself" in problems("Rusty had Revolution all 3: Revolution all 3.")[0]
+    assert "repeats itself" not in problems("Rusty weighs 5.2 kg and treat every cat in the house.")[0]
+
+
+def test_a_latest_question_is_answered_with_the_newest_note_first():
+    # Read in fresh2: "biscuit's latest fructosamine?" -> "Yes. On 2024-10-19: ..." with 2026-08-01 in the block.
+    block = """History:
+- 2026-08-01 (Biscuit, vet_visit): biscuit fructosamine 350, stay on 1.5 IU bid.
+- 2024-10-19 (Biscuit, vet_visit): biscuit fructosamine 310, good control.
+Pets:
+- Biscuit is a male cat (he/him), neutered"""
+    shown = guard.guard("Yes. On 2024-10-19: biscuit fructosamine 310, good control.", block,
+                        question="biscuit's latest fructosamine?", order="latest")
+    assert shown.shown == ["On 2026-08-01: biscuit fructosamine 350, stay on 1.5 IU bid."]
+    assert [c["problems"][0] for c in shown.cut] == [
+        "says yes or no to a question that is not a yes/no question",
+        "opens with 2024-10-19, but the most recent is 2026-08-01"]
+    # a yes/no question may be answered "Yes."; without an order any note may come first
+    assert guard.guard("Yes. On 2024-10-19: biscuit fructosamine 310, good control.", block,
+                       question="Has Biscuit had his fructosamine checked?").shown[0] == "Yes."

@@ -200,3 +200,27 @@ def test_another_pets_note_that_names_this_one_counts(mem):
     found = recall(mem, "has pip been given anything for hairballs?", now=NOW)
     assert [h.id for h in found.relevant] == [passing]
     assert found.relevant[0].subject == "Biscuit"
+
+
+def test_a_lab_value_written_in_words_is_a_series(mem):
+    """Read in fresh2: "how have Mabel's creatinine levels gone over time?" got "no record" with
+    five creatinine results in the notes' words."""
+    from memory import series
+
+    journal.add_subject(mem, "Mabel")
+    for text, at in [("Blood results back. Total T4 was 78 nmol/L. Kidneys ok (creatinine 142).", "2023-09-21"),
+                     ("T4 recheck: down to 38 nmol/L, recheck T4 in 3 weeks, Felimazole 2.5 mg", "2023-10-14"),
+                     ("Kidney recheck for Mabel. Creatinine 201, SDMA 19.", "2024-05-11"),
+                     ("Temperature normal. Prescribed Doxybactin 50 mg", "2024-06-01")]:
+        journal.log(mem, text, subject="Mabel", at=at, kind="vet_visit")
+    creatinine = series.Trend("creatinine", series.series(mem, "creatinine", None))
+    assert [p.value for p in creatinine.points] == [142, 201]
+    t4 = series.Trend("t4", series.series(mem, "t4", None))
+    assert t4.summary("Mabel").startswith("Mabel's T4: 78 nmol/L on 2023-09-21, 38 nmol/L on 2023-10-14. "
+                                          "From 78 nmol/L to 38 nmol/L: down 40 nmol/L (51.3%)")
+    assert series.series(mem, "temperature", None) == []  # "50 mg" is a dose, not a temperature
+    keys = series.metric_keys(mem)
+    assert series.asked_metric("how have Mabel's creatinine levels gone over time?", keys) == "creatinine"
+    assert series.asked_metric("What was Mabel's very first T4 result?", keys) == "t4"
+    assert series.asked_metric("what glucose meter did I get for Mabel?", keys) is None
+    assert series.asked_metric("her glucose is up again, what did the vet do last time?", keys) is None
