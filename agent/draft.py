@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from agent.knowledge import Knowledge, wants_advice
 from agent.pack import KnowledgeFact, Pack
 from agent.prompt import Note, context_block, render_prompt
-from agent.triage import present_part
+from agent.triage import ASKS_HISTORY, present_part
 from memory import journal, series
 from memory.dates import day_label, iso, now as utcnow
 from memory.keywords import concepts
@@ -86,7 +86,8 @@ def draft_answer(mem: Memory, pack: Pack, knowledge: Knowledge, question: str,
         facts=(knowledge.lookup(found.question, list(ids_by_name))
                if not chosen or trend or wants_advice(found.question) else []),
         red_flag=pack.triage(present_part(found.question, found.time, now), recent, list(ids_by_name),
-                             sexes=[p.sex for p in pets if p.sex]),
+                             sexes=[p.sex for p in pets if p.sex],
+                             embed=None if ASKS_HISTORY.search(found.question) else lambda t: mem.index.embed([t])[0]),
         subject_id=subject_id, scope_label=", ".join(in_scope) or None,
         profiles=[p.profile for p in pets if p.profile],
         trend=trend,

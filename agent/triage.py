@@ -18,7 +18,7 @@ OVER = re.compile(
     r"\b(?:(?:he|she|it|they)(?:'s| is| are|'re)|hes|shes) (?:"
     r"(?:\w+ )?(?:healed|recovered|fine|stable|better|immune|back to normal|ok|okay)\b(?:[^.;!?,]{0,20}\bnow\b)?|"
     r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten)(?: years?(?: old)?)? (?:now|and (?:healthy|fine|well))\b)|"
-    r"\ball healed(?: now)?\b|\b(?:he|she|it) recovered\b|\bdoing (?:great|well|fine|ok)\b(?: now)?|"
+    r"\b(?:is|are) (?:all |totally |completely )?(?:fine|ok|okay|normal|healed|better) now\b|\ball healed(?: now)?\b|\b(?:he|she|it) recovered\b|\bdoing (?:great|well|fine|ok)\b(?: now)?|"
     r"\bthe vet (?:sorted|fixed|treated|saved|removed)\b", re.I)
 
 PRESENT = re.compile(
@@ -37,14 +37,23 @@ PAST = re.compile(
     r"(?:ate|swallowed|had|got|was|fell|chewed)|"
     r"in (?:january|february|march|april|may|june|july|august|september|october|november|december)|"
     r"last month|(?:the )?(?:summer|winter|spring|autumn|year|christmas) before last|(?:years?|months?) back|"
-    r"remember when|as a kitten|^when \w+ (?:had|was|got|ate)\b)\b", re.I)
+    r"remember when|as a kitten|^when \w+ (?:had|was|got|ate)\b)\b|"
+    r"^(?:has|have|did)\b[^?.!]{0,40}\bever\b[^?.!]*[?.!]?$", re.I)  # "has she ever had ...?" asked alone
 GENERAL = re.compile(
     r"\b(?:if (?:my|a|the|your|our) (?:cat|kitten)|if (?:she|he|it|they) (?:ever|were|was|did|does|got|gets|eats?|ate)|"
     r"what (?:does|do|would|should|are)\b[^?]{0,50}\b(?:look like|signs|symptoms)|(?:signs|symptoms) of|"
     r"(?:is|are) [\w' -]{1,30} (?:toxic|poisonous|dangerous|safe|bad) (?:to|for)|what(?:'s| is) the difference|"
     r"just (?:want|wanted|wondering|curious|asking)|wondering|in case|how (?:do|can|would) (?:i|you) (?:know|tell)|"
     r"which (?:plants|flowers|foods|medicines)|how common|vet (?:shows?|programmes?|programs?)|documentary|"
-    r"on (?:tv|the telly|youtube|tiktok)|an article|read (?:about|online|that))", re.I)
+    r"on (?:tv|the telly|youtube|tiktok)|an article|read (?:about|online|that)|"
+    r"how (?:do|can|should) (?:i|we) (?:stop|prevent|keep|cat[- ]?proof)|is there a (?:\w+ )?(?:pet|cat)[- ]safe|"
+    r"so (?:the cats?|she|he|they|it) (?:don'?t|doesn'?t|won'?t|can'?t|never) get)", re.I)
+
+
+# The question asks about the record ("what did the vet do last time?", "has he ever...?"): its
+# present words are matched by the rules only, never by meaning, which reads the past into them.
+ASKS_HISTORY = re.compile(r"\b(?:ever|last time|before|previous(?:ly)?|what (?:did|helped|worked)|diagnosed|"
+                          r"history|in the past|used to)\b", re.I)
 
 
 def about_now(question: str, tf: TimeFilter | None = None, now: datetime | None = None) -> bool:

@@ -47,7 +47,8 @@ DATA = {"fresh3": REPO / "bench" / "data" / "fresh3_journals.json",  # nobody tu
         "fresh": REPO / "bench" / "data" / "fresh_journals.json",
         "heldout": REPO / "bench" / "data" / "heldout_journals.json",
         "dev": REPO / "bench" / "data" / "dev_journal.json"}
-TRIAGE = {"fresh3": REPO / "bench" / "data" / "triage_fresh3.json",  # nobody tuned on it: the report set
+TRIAGE = {"fresh4": REPO / "bench" / "data" / "triage_fresh4.json",  # nobody tuned on it: the report set
+          "fresh3": REPO / "bench" / "data" / "triage_fresh3.json",  # tuned on after its first run
           "fresh2": REPO / "bench" / "data" / "triage_fresh2.json",  # tuned on after its first run
           "fresh": REPO / "bench" / "data" / "triage_fresh.json",  # tuned on after its first run
           "heldout": REPO / "bench" / "data" / "triage_heldout2.json",  # tuned on after its first run
@@ -185,7 +186,7 @@ def recall_all(journals: list[dict]) -> list[dict]:
                 d = draft_answer(mem, comp.pack, comp.knowledge, q["q"], q.get("subject"), now=now)
                 found = [h.id for h in d.recall.hits[:5] if h.relevant] + [c["id"] for c in d.citations]
                 out.append({"journal": j["name"], "q": q["q"], "must": [ids[n] for n in q["must_cite"]],
-                            "found": found, "no_record": d.no_record,
+                            "found": found, "no_record": d.no_record, "red_flag": d.red_flag,
                             "missed": [n for n in q["must_cite"] if ids[n] not in found]})
     return out
 
@@ -337,14 +338,19 @@ def report_recall(sides: dict[str, list[dict]]) -> None:
         kept = sum(r["no_record"] for r in results if not r["must"])
         rows.append([name, f"{whole}/{len(answerable)} ({whole / len(answerable):.0%})", f"{share:.3f}",
                      f"{sum(r['no_record'] for r in answerable)}/{len(answerable)}",
-                     f"{kept}/{len(results) - len(answerable)}"])
-    print(table(["code", "all must-cite notes found", "must-cite recall", "wrong no record", "no record kept"],
-                rows))
+                     f"{kept}/{len(results) - len(answerable)}",
+                     f"{sum(bool(r.get('red_flag')) for r in results)}/{len(results)}"])
+    print(table(["code", "all must-cite notes found", "must-cite recall", "wrong no record", "no record kept",
+                 "red flags"], rows))
     for name, results in sides.items():
         for r in results:
             if r.get("missed") or (r["no_record"] != (not r["must"])):
                 print(f"{name}: {r['journal']}: {r['q']}  missed {', '.join(r.get('missed') or []) or '-'}"
                       f"{'  (said no record)' if r['no_record'] else ''}{'  (found notes)' if not r['must'] and not r['no_record'] else ''}")
+    for name, results in sides.items():
+        for r in results:
+            if r.get("red_flag"):
+                print(f"{name}: {r['journal']}: red flag on {r['q']!r}: {r['red_flag'][:60]}...")
 
 
 def report_triage(sides: dict[str, list[dict]]) -> None:

@@ -133,6 +133,12 @@ def test_unknown_pack_lists_the_available_ones():
     ("swallowed a piece of string", "swallowed_string"),
     ("she drank water from the lily vase", "lily"),
     ("She is not breathing normally", "breathing"),
+    # missed on the fourth and fifth helper-written sets (triage_fresh3/4), caught since
+    ("when i pinch her skin it stays up, gums are sticky", "dehydration"),
+    ("hes wee-ing nothing, just little drops of blood", "urinary_blockage"),
+    ("saw a string caught under his tongue when he yawned", "swallowed_string"),
+    ("running eucalyptus in my diffuser all day and now she is drooling and walking wobbly", "other_poisoning"),
+    ("she drank some of the water from the vase with the lilies in it", "lily"),
 ])
 def test_red_flag_matches_alarming_phrasings(pack, text, flag):
     found = pack.red_flag(text)
@@ -163,6 +169,18 @@ def test_red_flag_matches_alarming_phrasings(pack, text, flag):
 def test_red_flag_ignores_negated_or_harmless_phrasings(pack, text):
     found = pack.red_flag(text)
     assert found is None, (text, found and found.id)
+
+
+@pytest.mark.parametrize("text", [
+    "how do i stop him eating string and hair ties",
+    "we use rat bait in the barn, is there a pet safe option so the cats dont get poisoned",
+    "Last year Cleo licked lily pollen, kidneys are fine now thank god. Which flowers are safe?",
+    "has tofu ever chewed tinsel",
+])
+def test_prevention_and_history_questions_raise_no_flag(pack, text):
+    from agent.triage import present_part
+
+    assert pack.triage(present_part(text)) is None, text
 
 
 def test_triage_checks_recent_observations_after_the_question(pack):

@@ -149,3 +149,23 @@ def test_an_event_that_is_over_now_raises_no_flag_but_an_age_does_not_make_it_ov
                 "cut on Max's paw has bled through two towels in 15 mins, pressing on it isnt stopping it",
                 "found one of the foster kittens in the corner, she's cold to the touch and totally floppy"):
         assert pack.triage(present_part(now)), now
+
+
+def test_an_emergency_no_rule_words_catch_is_flagged_by_meaning(dev, pack):
+    """Owners write emergencies in words no rule lists; a question most like a labelled emergency
+    (agent/packs/cat_care/triage_examples.json, MiniLM) gets that emergency's flag. A calm question
+    stays calm, and a question about the record is never flagged by meaning."""
+    urinary = next(f for f in pack.red_flags if f.id == "urinary_blockage")
+    question = "Biscuit he no pee since this morning, he go to litter many many time and cry"
+    assert pack.red_flag(question) is None  # no rule's words
+    assert ask(dev, pack, question).red_flag.startswith(urinary.reason)
+    assert ask(dev, pack, "Tamsin sneezed twice this morning but she's eating and playing").red_flag is None
+    assert ask(dev, pack, "Tamsin is limping again today. What happened the last time she limped?").red_flag is None
+    assert ask(dev, pack, "has Biscuit ever had a urinary blockage?").red_flag is None
+
+
+def test_the_labelled_examples_are_embedded_with_the_model_that_reads_questions(dev, pack):
+    mem = dev[0]
+    rows = [0, len(pack.examples.texts) // 2, len(pack.examples.texts) - 1]
+    fresh = mem.index.embed([pack.examples.texts[i] for i in rows])
+    assert (abs(fresh - pack.examples.vectors[rows]) < 1e-3).all()  # the .npy is not stale
