@@ -154,8 +154,8 @@ class Turn:
                 said.append(rest)
                 yield "body", (" " if len(said) > 1 else "") + rest
         if len(said) == d.no_record:  # the model said nothing that holds: the vetted facts speak for themselves
-            instead = " ".join(f.text for f in d.facts) or (
-                "" if d.no_record else "I could not phrase an answer this time.")
+            instead = " ".join(f.text for f in d.facts) or (  # a measured series has said it already
+                "" if d.no_record or d.trend else "I could not phrase an answer this time.")
             if instead:  # after "no record" with no facts, the no-record line is the whole answer
                 said.append(instead)
                 yield "body", (" " if len(said) > 1 else "") + instead

@@ -74,10 +74,13 @@ def draft_answer(mem: Memory, pack: Pack, knowledge: Knowledge, question: str,
     in_scope = found.scope or []
     subject_id = ids_by_name.get(in_scope[0]) if in_scope else None
     trend = measured_trend(mem, found, [ids_by_name[n] for n in in_scope] if in_scope else None)
-    if trend is not None and not other_topics(found.question, pack.vocabulary):
+    if trend is not None and not other_topics(found.question, pack.vocabulary, trend.key):
         # the measurements speak for the quantity, not the other notes recall found; but "who did his
         # last booster and what did they say about his weight?" asks about the booster as well
         chosen = [h for h in chosen if h.id in {p.id for p in trend.points}]
+        if len(trend.points) == 1 and not chosen:  # "her latest T4?": the note the one value is from
+            p = trend.points[0]
+            chosen = [Hit(p.id, p.subject, subject_id, p.at, p.kind, p.text, 1.0, relevant=True)]
     recent = [o.text for name in (in_scope or [None])
               for o in journal.timeline(mem, subject=name, since=now - timedelta(days=RED_FLAG_DAYS))]
     pets = [p for p in journal.list_subjects(mem) if p.name in in_scope]  # read once: pronouns and rules
@@ -94,9 +97,11 @@ def draft_answer(mem: Memory, pack: Pack, knowledge: Knowledge, question: str,
     )
 
 
-def other_topics(question: str, vocabulary: dict) -> set[str]:
-    """The topics a question names besides a measured quantity (the vet only frames a question)."""
-    return {c.kind for c in concepts(question, vocabulary) if c.kind and not c.frame} - {"weight"}
+def other_topics(question: str, vocabulary: dict, key: str = "weight_kg") -> set[str]:
+    """The topics a question names besides the measured quantity `key` (the vet only frames a
+    question): "her latest T4?" names only the T4, though T4 is one of the words for bloods."""
+    rest = re.sub(series.words_pattern(key), " ", question, flags=re.I)
+    return {c.kind for c in concepts(rest, vocabulary) if c.kind and not c.frame} - {"weight"}
 
 
 def measured_trend(mem: Memory, found: Recall, subject_ids: list[int] | None) -> series.Trend | None:

@@ -253,6 +253,8 @@ ORDER_WORDS = {"latest": "most recent", "earliest": "first"}
 BARE_YES_NO = re.compile(r"^(?:yes|no)\b[\s.,!]*$", re.I)
 YES_NO_QUESTION = re.compile(r"^(?:\w+[,:]\s+)?(?:is|are|was|were|do|does|did|has|have|had|can|could|should|will|would|"
                              r"shall|may|might|must|am)\b", re.I)
+LEAD_CLAIM = re.compile(r"(?:(?<=^)|(?<=[.;!?] ))(?:the (?:most recent|latest|last|first|earliest)(?: time| one| note)? "
+                        r"(?:was|is) (?:on )?|before that, on )(?=\d{4}-\d{2}-\d{2})", re.I)
 LATEST_CLAIM = re.compile(r"\b(?:most recent|latest|last time|the last|most recently)\b", re.I)
 FIRST_CLAIM = re.compile(r"\b(?:first time|earliest|the first|at first)\b", re.I)
 
@@ -314,6 +316,8 @@ def guard(answer: str, block: str | Block, trusted: tuple[str, ...] = (), no_num
     """What the user reads: the sentences that pass; each that fails is replaced by its source (a
     sentence that opened with the wrong note, by the note asked for)."""
     b = block if isinstance(block, Block) else read_block(block)
+    if question and not order:  # "The most recent was on D:" answers a question that asked for no order
+        answer = LEAD_CLAIM.sub("On ", answer)
     shown, cut, used = [], [], set()
     for v in check(answer, b, trusted, no_numbers, question, order):
         if v.ok and _flat(v.sentence) not in _flat(" ".join(shown)):
@@ -386,7 +390,11 @@ def unsaid(note: Source, text: str) -> str | None:
     if not note.day or note.day not in text:
         return note.said
     rest = [s for s in sentences(note.text) if _flat(s) not in _flat(text)]
-    return Source(" ".join(rest), note.day, note.header).said if rest else None
+    if not rest:
+        return None
+    if note.day in sentences(text)[-1]:  # it goes straight on from the note's own first words
+        return Source(" ".join(rest)).said
+    return Source(" ".join(rest), note.day, note.header).said
 
 
 def unsupported_dates(answer: str, block: str) -> list[str]:

@@ -18,6 +18,7 @@ import numpy as np
 from sqlalchemy import bindparam, text
 
 from memory import keywords, timewords
+from memory.keywords import STOPWORDS
 from memory.dates import as_utc, iso, now as utcnow
 from memory.errors import MemoloopError
 from memory.index import HOUSEHOLD
@@ -178,13 +179,25 @@ def _scope(mem, question, subject, subjects) -> list[int] | None:
 
         with mem.session() as s:
             return [find_subject(s, subject).id, HOUSEHOLD]
-    named = [sid for sid, name in subjects.items() if re.search(rf"\b{re.escape(name)}\b", question, flags=re.I)]
+    named = [sid for sid, name in subjects.items() if _called(question, name, subjects.values())]
     return named + [HOUSEHOLD] if named else None
+
+
+def _called(question: str, name: str, names) -> bool:
+    """The question names the pet, by name or by a short form of it no other pet shares ("clem"
+    for Clementine; at least four letters, and not a word like "bell" for Bella unless used so)."""
+    return bool(re.search(_name_pattern(name, names), question, flags=re.I))
+
+
+def _name_pattern(name: str, names) -> str:
+    short = [w for w in (name[:n].lower() for n in range(4, len(name)))
+             if w not in STOPWORDS and sum(other.lower().startswith(w) for other in names) == 1]
+    return rf"\b(?:{'|'.join(map(re.escape, [name, *short]))})(?:'s)?\b"
 
 
 def _strip_names(question: str, names: list[str]) -> str:
     for name in names:
-        question = re.sub(rf"\b{re.escape(name)}(?:'s)?\b", " ", question, flags=re.I)
+        question = re.sub(_name_pattern(name, names), " ", question, flags=re.I)
     return re.sub(r"\s+", " ", question).strip()
 
 
@@ -243,7 +256,8 @@ def _search(mem, query, vector, scope, tf, subjects, n, vocabulary, named=()) ->
         name = subjects.get(row.subject_id, "household")
         words = found.get(oid, set()).union(*(found.get(j, set()) for j in around))
         hits.append(Hit(oid, name, row.subject_id, row.happened_at, row.kind, row.text, score, vector=cos,
-                        keyword=kw, key=not key or bool(key & words), specific=needed <= found.get(oid, set())))
+                        keyword=kw, key=not key or bool(key & words) or bool(needed and needed <= words),
+                        specific=needed <= found.get(oid, set())))
     return hits
 
 

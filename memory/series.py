@@ -46,10 +46,14 @@ _NOT_A_VALUE = r"(?!\s*(?:mg(?!/)|mcg|ml|iu|units?|tabs?|tablets?|x|times|days?|
 _VALUE = r"(?:[^\w\d.;]+|\s+(?:[a-z]+\b[^\w\d.;]*){0,4}?)(\d+(?:[.,]\d+)?)(?!\d|[.,]\d)" + _NOT_A_VALUE
 _LAB_UNIT = re.compile(r"\s*(nmol/l|mmol/l|umol/l|\u00b5mol/l|mmhg|mg/dl|\u00b0c|bpm|/min)", re.I)
 # The question asks for the value: "what was her T4", "latest fructosamine", "creatinine levels over time".
-_ASKS_VALUE = r"(?:\b(?:what|how|which)\b[^?.!,;]*\b{w}\b(?!\s+(?:meter|monitor|machine|kit|strips?|curve|test|tablets?|" \
-              r"pills?|meds?|medication|treatment|diet|food|clinic))|\b{w}\b\s+(?:results?|levels?|readings?|values?|numbers?|" \
-              r"figures?|history|trend|over time)|\b(?:latest|last|recent|first|earliest|current)\s+(?:\w+\s+){{0,2}}{w}\b)"
-UNITS = {"kg": "kg", "g": "g", "mg": "mg", "ml": "ml", "pct": "%", "c": "°C"}
+_ASKS_VALUE = r"(?:\b(?:what|whats|how|which)\b[^?.!,;]*\b{w}\b(?=\s*$|\s*[?.!,;]|\s+(?:is|was|were|are|been|at|on|in|over|" \
+              r"since|from|when|after|before|this|last|the|of|for|now|doing|going|gone|changed|like|and|to|" \
+              r"results?|levels?|readings?|values?|numbers?)\b)|\b{w}\b\s+(?:results?|levels?|readings?|values?|numbers?|" \
+              r"figures?|history|trend\w*|over time|going (?:up|down)|getting (?:worse|better|higher|lower)|rising|falling|" \
+              r"increasing|decreasing|dropping|climbing|chang\w*|stable|steady)|\b(?:latest|last|recent|first|earliest|current)\s+(?:\w+\s+){{0,2}}{w}\b)"
+COMPOUND_UNITS = {"mmol_l": "mmol/L", "umol_l": "\u00b5mol/L", "nmol_l": "nmol/L", "mg_dl": "mg/dL", "ug_dl": "\u00b5g/dL", "g_l": "g/L",
+                  "mm_hg": "mmHg", "per_min": "/min"}
+UNITS = {"mmhg": "mmHg", "bpm": "/min", "kg": "kg", "g": "g", "mg": "mg", "ml": "ml", "pct": "%", "c": "°C"}
 # A weight written in a note's text, when the note has no metric: "Biscuit 5.1 kg", "booster, wt 3.8kg".
 _WEIGHED = re.compile(r"\b(?:wt|weigh\w*|scales?)\b", re.I)
 _KG = re.compile(r"(\d+(?:[.,]\d+)?)\s*(?:kg|kilos?)\b", re.I)
@@ -62,6 +66,7 @@ class Point:
     subject: str
     value: float
     text: str
+    kind: str = ""  # the note's kind
 
     @property
     def day(self) -> str:
@@ -75,13 +80,13 @@ class Trend:
 
     @property
     def unit(self) -> str:
-        return UNITS.get(self.key.rsplit("_", 1)[-1], "") if "_" in self.key else ""
+        return _split_unit(self.key)[1]
 
     @property
     def name(self) -> str:
-        if self.key in LAB_LABELS:
-            return LAB_LABELS[self.key]
-        return self.key.rsplit("_", 1)[0].replace("_", " ") if self.unit else self.key.replace("_", " ")
+        """"weight" for weight_kg, "T4" for t4 and t4_nmol_l, "creatinine" for creatinine_umol_l."""
+        base = _split_unit(self.key)[0]
+        return LAB_LABELS.get(base, base.replace("_", " "))
 
     @property
     def lab_unit(self) -> str:
@@ -118,6 +123,16 @@ class Trend:
         return line + f" over {len(self.points)} measurements"
 
 
+def _split_unit(key: str) -> tuple[str, str]:
+    """A metric's name and unit: "weight_kg" -> ("weight", "kg"), "t4_nmol_l" -> ("t4", "nmol/L")."""
+    for suffix, unit in COMPOUND_UNITS.items():
+        if key.endswith("_" + suffix):
+            return key[: -len(suffix) - 1], unit
+    if "_" in key and key.rsplit("_", 1)[1] in UNITS:
+        return key.rsplit("_", 1)[0], UNITS[key.rsplit("_", 1)[1]]
+    return key, ""
+
+
 def metric_keys(mem: Memory) -> set[str]:
     """The metrics the journal has, plus weight and lab values (notes often state them only in words)."""
     with mem.engine.connect() as conn:
@@ -134,10 +149,21 @@ def asked_metric(question: str, keys: set[str]) -> str | None:
             if any(re.search(_ASKS_VALUE.format(w=re.escape(w)), q) for w in LAB_WORDS[key]):
                 return key
             continue
-        words = METRIC_WORDS.get(key) or (key.split("_")[0],)
-        if any(re.search(rf"\b{re.escape(w)}\b", q) for w in words):
+        if key in METRIC_WORDS:  # weight: any mention asks for it ("how much does she weigh")
+            if any(re.search(rf"\b{re.escape(w)}\b", q) for w in METRIC_WORDS[key]):
+                return key
+            continue
+        base = _split_unit(key)[0]  # another metric the notes carry: asked for as a value, like a lab's
+        if any(re.search(_ASKS_VALUE.format(w=re.escape(w)), q) for w in LAB_WORDS.get(base, (base.replace("_", " "),))):
             return key
     return None
+
+
+def words_pattern(key: str) -> str:
+    """The words a question may use for the metric `key`, as one pattern."""
+    base = _split_unit(key)[0]
+    words = METRIC_WORDS.get(key) or LAB_WORDS.get(base) or (base.replace("_", " "),)
+    return r"\b(?:" + "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)) + r")\b"
 
 
 def written_value(key: str, note: str) -> tuple[float, str] | None:
@@ -173,7 +199,7 @@ def series(mem: Memory, key: str, subject_ids: list[int | None] | None = None,
             value = _value(key, r.kind, r.text, r.metrics)
             if value is not None:
                 at = as_utc(datetime.fromisoformat(str(r.happened_at)))
-                points.append(Point(r.id, at, r.name or "household", value, r.text))
+                points.append(Point(r.id, at, r.name or "household", value, r.text, r.kind))
     return points
 
 

@@ -139,7 +139,8 @@ def test_a_note_the_model_began_is_finished_without_repeating_what_it_said():
     note = Source("Ziggy's sneezing hadn't cleared, so Dr Behrens had a look. Prescribed Doxybactin 50 mg.",
                   "2024-09-18")
     said = "On 2024-09-18: Ziggy's sneezing hadn't cleared, so Dr Behrens had a look."
-    assert unsaid(note, said) == "On 2024-09-18: Prescribed Doxybactin 50 mg."
+    assert unsaid(note, said) == "Prescribed Doxybactin 50 mg."  # it goes straight on
+    assert unsaid(note, said + " On 2024-09-14: sneezing.") == "On 2024-09-18: Prescribed Doxybactin 50 mg."
     assert unsaid(note, said + " Prescribed Doxybactin 50 mg.") is None
     assert unsaid(note, "On 2024-09-14: sneezing.") == note.said
 
@@ -182,3 +183,19 @@ Pets:
     # a yes/no question may be answered "Yes."; without an order any note may come first
     assert guard.guard("Yes. On 2024-10-19: biscuit fructosamine 310, good control.", block,
                        question="Has Biscuit had his fructosamine checked?").shown[0] == "Yes."
+
+
+def test_a_note_the_model_began_goes_on_without_its_date_again():
+    # Read in fresh3: "On 2025-02-10: First subQ fluids at home tonight! On 2025-02-10: Lactated Ringer's..."
+    b = guard.read_block("History:\n- 2025-02-10 (Clem, medication): First subQ fluids at home tonight! "
+                         "Lactated Ringer's, 100 mL.\n")
+    assert guard.unsaid(b.notes[0], "On 2025-02-10: First subQ fluids at home tonight!") == "Lactated Ringer's, 100 mL."
+
+
+def test_an_order_the_question_did_not_ask_for_is_not_claimed():
+    # Read in fresh3: "how much gabapentin did the cats get for the move" -> "The most recent was on 2024-06-22: ..."
+    block = "History:\n- 2024-06-22 (household, household): MOVING DAY!! Each cat got half a gabapentin capsule.\n"
+    said = "The most recent was on 2024-06-22: MOVING DAY!! Each cat got half a gabapentin capsule."
+    assert guard.guard(said, block, question="how much gabapentin did the cats get for the move").text == (
+        "On 2024-06-22: MOVING DAY!! Each cat got half a gabapentin capsule.")
+    assert guard.guard(said, block, question="when did we last move?", order="latest").text == said

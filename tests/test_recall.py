@@ -224,3 +224,26 @@ def test_a_lab_value_written_in_words_is_a_series(mem):
     assert series.asked_metric("What was Mabel's very first T4 result?", keys) == "t4"
     assert series.asked_metric("what glucose meter did I get for Mabel?", keys) is None
     assert series.asked_metric("her glucose is up again, what did the vet do last time?", keys) is None
+
+
+def test_a_pet_called_by_a_short_form_of_its_name_is_the_one_asked_about(mem):
+    """Read in fresh3: "clem peed outside the box again" searched every pet's notes (Clementine)."""
+    journal.add_subject(mem, "Clementine")
+    journal.add_subject(mem, "Biscuit")
+    journal.log(mem, "Clem peed on the laundry pile, 2nd accident this week", subject="Clementine",
+                at="2024-01-02", kind="litter")
+    journal.log(mem, "Biscuit peed on the bath mat", subject="Biscuit", at="2024-02-02", kind="litter")
+    found = recall(mem, "clem peed outside the box again today, what did we do last time?", now=NOW)
+    assert found.scope == ["Clementine"]
+    assert {h.subject for h in found.relevant} <= {"Clementine", "household"}
+
+
+def test_a_question_about_a_drug_for_a_lab_value_is_not_a_question_about_the_value():
+    from memory import series
+
+    keys = {"phosphate_mmol_l", "sdma_ug_dl", "weight_kg"}
+    assert series.asked_metric("what phosphate binder is moss on and how much", keys) is None
+    assert series.asked_metric("whats moss's phosphate level", keys) == "phosphate_mmol_l"
+    assert series.asked_metric("is moss's SDMA going up", keys) == "sdma_ug_dl"
+    assert series.Trend("phosphate_mmol_l", []).name == "phosphate"
+    assert series.Trend("phosphate_mmol_l", []).unit == "mmol/L"
