@@ -42,7 +42,8 @@ LAB_WORDS = {
 LAB_LABELS = {"sdma": "SDMA", "t4": "T4", "usg": "urine specific gravity", "alt": "ALT", "pcv": "PCV",
               "blood_pressure": "blood pressure", "resp_rate": "resting breathing rate", "heart_rate": "heart rate"}
 # after the name, a few words ("T4 recheck: down to 38"), then the value, not a dose or a time ("T4 in 3 weeks")
-_NOT_A_VALUE = r"(?!\s*(?:mg(?!/)|mcg|ml|iu|units?|tabs?|tablets?|x|times|days?|weeks?|wks?|months?|hours?|hrs?|mins?|kg|g)\b)"
+_NOT_A_VALUE = r"(?!\s*(?:mg(?!/)|mcg|ml|iu|units?|tabs?|tablets?|scoops?|caps?|capsules?|drops?|clicks?|pumps?|puffs?|" \
+               r"sachets?|pouch(?:es)?|cans?|cups?|x|times|days?|weeks?|wks?|months?|hours?|hrs?|mins?|kg|g)\b)"
 _VALUE = r"(?:[^\w\d.;]+|\s+(?:[a-z]+\b[^\w\d.;]*){0,4}?)(\d+(?:[.,]\d+)?)(?!\d|[.,]\d)" + _NOT_A_VALUE
 _LAB_UNIT = re.compile(r"\s*(nmol/l|mmol/l|umol/l|\u00b5mol/l|mmhg|mg/dl|\u00b0c|bpm|/min)", re.I)
 # The question asks for the value: "what was her T4", "latest fructosamine", "creatinine levels over time".
@@ -168,12 +169,12 @@ def words_pattern(key: str) -> str:
 
 def written_value(key: str, note: str) -> tuple[float, str] | None:
     """A lab value written in a note's words, with its unit if given: ("Total T4 was 78 nmol/L") -> (78, "nmol/L")."""
-    for w in sorted(LAB_WORDS[key], key=len, reverse=True):
-        m = re.search(rf"\b{re.escape(w)}\b" + _VALUE, note, re.I)
-        if m:
-            unit = _LAB_UNIT.match(note, m.end(1))
-            return float(m.group(1).replace(",", ".")), unit.group(1) if unit else ""
-    return None
+    found = [m for w in LAB_WORDS[key] if (m := re.search(rf"\b{re.escape(w)}\b" + _VALUE, note, re.I))]
+    if not found:
+        return None
+    m = min(found, key=lambda m: (m.start(), -m.end(0)))  # the first the note names: "phos 1.9 ... (phosphate binder)"
+    unit = _LAB_UNIT.match(note, m.end(1))
+    return float(m.group(1).replace(",", ".")), unit.group(1) if unit else ""
 
 
 def series(mem: Memory, key: str, subject_ids: list[int | None] | None = None,
@@ -211,6 +212,9 @@ def _value(key: str, kind: str, note: str, metrics) -> float | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     if key in LAB_WORDS:
+        for other, v in metrics.items():  # the same value recorded as "phosphate_mmol_l"
+            if _split_unit(other)[0] == key and isinstance(v, (int, float)) and not isinstance(v, bool):
+                return float(v)
         written = written_value(key, note)
         return written[0] if written else None
     # a weight note, or another that weighed her ("booster, wt 3.8kg"), not "a 2 kg bag of food"
