@@ -116,7 +116,7 @@ def measured_trend(mem: Memory, found: Recall, subject_ids: list[int] | None) ->
     if not points:
         return None
     over_time = re.search(r"\b(?:how ha(?:s|ve)|chang\w*|trend|over time|since|lost|gained|gain\w*|loss|losing|history|"
-                          r"going (?:up|down)|all (?:the )?(?:weights|measurements))\b", found.question, re.I)
+                          r"going (?:up|down)|all (?:the )?(?:weights|measurements)|vs|versus|compared|grown|growing|when we got)\b", found.question, re.I)
     if not over_time and found.time.order == "earliest":
         points = points[:1]
     elif not over_time and (found.time.order == "latest" or re.search(r"\b(?:now|current(?:ly)?|weigh|weighs)\b",

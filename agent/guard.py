@@ -209,7 +209,7 @@ def check(answer: str, block: str | Block, trusted: tuple[str, ...] = (), no_num
         days = ["-".join(d) for d in DATE.findall(s)]
         days += [n.day for n in b.notes if (int(n.day[5:7]), int(n.day[8:10])) in _month_days(s)]
         dated = [n for n in b.notes if n.day in days]
-        if order and dated and not told and b.notes and b.notes[0] not in dated:
+        if order and not _RETELLS.search(question) and dated and not told and b.notes and b.notes[0] not in dated:
             problems.append(f"opens with {dated[0].day}, but the {ORDER_WORDS[order]} is {b.notes[0].day}")
         told += [n for n in dated if n not in told]
         # An undated sentence after dated ones goes on about those notes ("On D: ... He was 5.6 kg"):
@@ -250,6 +250,9 @@ def check(answer: str, block: str | Block, trusted: tuple[str, ...] = (), no_num
 
 
 ORDER_WORDS = {"latest": "most recent", "earliest": "first"}
+# "...again, what did the vet give last time?": the last time it happened, which need not be the newest
+# note the code chose; only "when did she last...", "her latest T4" name the newest one.
+_RETELLS = re.compile(r"\b(?:again|last time|before|previous(?:ly)?|ever|what (?:helped|worked))\b", re.I)
 BARE_YES_NO = re.compile(r"^(?:yes|no)\b[\s.,!]*$", re.I)
 YES_NO_QUESTION = re.compile(r"^(?:\w+[,:]\s+)?(?:is|are|was|were|do|does|did|has|have|had|can|could|should|will|would|"
                              r"shall|may|might|must|am)\b", re.I)
@@ -319,7 +322,12 @@ def guard(answer: str, block: str | Block, trusted: tuple[str, ...] = (), no_num
     if question and not order:  # "The most recent was on D:" answers a question that asked for no order
         answer = LEAD_CLAIM.sub("On ", answer)
     shown, cut, used = [], [], set()
+    orphan = False  # the last dated sentence was not shown: what goes on from it is not shown either
     for v in check(answer, b, trusted, no_numbers, question, order):
+        if _dated(v.sentence, b):
+            orphan = not v.ok
+        elif orphan and v.ok:
+            v = Verdict(v.sentence, ["goes on from a sentence that was not shown"])
         if v.ok and _flat(v.sentence) not in _flat(" ".join(shown)):
             shown.append(v.sentence)
             continue
@@ -338,6 +346,11 @@ def guard(answer: str, block: str | Block, trusted: tuple[str, ...] = (), no_num
     if shown and shown[-1].endswith(";"):
         shown[-1] = shown[-1][:-1] + "."
     return Guarded(shown, cut)
+
+
+def _dated(sentence: str, b: Block) -> bool:
+    return bool(DATE.search(sentence)) or any((int(n.day[5:7]), int(n.day[8:10])) in _month_days(sentence)
+                                              for n in b.notes)
 
 
 def _flat(text: str) -> str:

@@ -27,7 +27,7 @@ who whom why will with would you your yours yourself happen happened happening h
 take takes taking took use uses using used going goes went come came make made thing things kind
 sort way really still lately recently currently usually often ever since anymore say says said
 problem problems issue issues trouble wrong see seen saw give gives giving gave given meant need needs
-needed want wants wanted try tried trying help helps helped show shows showed shown
+needed want wants wanted try tried trying help helps helped show shows showed shown stuff
 """.split())
 # A note whose kind is all it shares with a concept gets partial credit: "stressed" asks about
 # behaviour, but not every behaviour note (a cat playing fetch) is about stress.

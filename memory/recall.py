@@ -113,7 +113,9 @@ def recall(mem: Memory, question: str, *, subject: str | None = None, k: int = 5
         _resolve_anchor(mem, tf, anchor, _scope(mem, tf.anchor[1], subject, subjects), subjects, vocabulary)
     named = [Concept(alts, prefix=True) for alts in map(_alternatives, specific)
              if any(re.search(rf"\b{re.escape(t)}", question, re.I) for t in alts)]
-    hits = _search(mem, query, embedding, scope, tf, subjects, max(k, CANDIDATES), vocabulary, named)
+    called = [m.group(1) for name in subjects.values()
+              if (m := re.search(_name_pattern(name, subjects.values()), question, flags=re.I))]
+    hits = _search(mem, query, embedding, scope, tf, subjects, max(k, CANDIDATES), vocabulary, named, called)
     ranked = rank(hits, tf, threshold, max(k, CANDIDATES), question)
     if (tf.start, tf.end) != unanchored and WH.match(question) and not any(h.relevant for h in ranked):
         # "what did the vet give him for the abscess after the fight?": the anchor only describes the
@@ -121,7 +123,7 @@ def recall(mem: Memory, question: str, *, subject: str | None = None, k: int = 5
         # reason to say "no record"; the question is asked again without it. A yes/no question
         # ("was she sneezing after the move?") keeps its window: there, nothing is the answer.
         tf.start, tf.end = unanchored
-        hits = _search(mem, query, embedding, scope, tf, subjects, max(k, CANDIDATES), vocabulary, named)
+        hits = _search(mem, query, embedding, scope, tf, subjects, max(k, CANDIDATES), vocabulary, named, called)
         ranked = rank(hits, tf, threshold, max(k, CANDIDATES), question)
     scope_names = None if scope is None else [subjects[i] for i in scope if i != HOUSEHOLD]
     if OUTCOME.search(question) and timewords.HISTORY.search(question):
@@ -192,7 +194,7 @@ def _called(question: str, name: str, names) -> bool:
 def _name_pattern(name: str, names) -> str:
     short = [w for w in (name[:n].lower() for n in range(4, len(name)))
              if w not in STOPWORDS and sum(other.lower().startswith(w) for other in names) == 1]
-    return rf"\b(?:{'|'.join(map(re.escape, [name, *short]))})(?:'s)?\b"
+    return rf"\b({'|'.join(map(re.escape, [name, *short]))})(?:'?s)?\b"  # "mochis dose", "clem's chin"
 
 
 def _strip_names(question: str, names: list[str]) -> str:
@@ -223,14 +225,16 @@ def _alternatives(term: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
     return (term,) if isinstance(term, str) else tuple(term)
 
 
-def _search(mem, query, vector, scope, tf, subjects, n, vocabulary, named=()) -> list[Hit]:
+def _search(mem, query, vector, scope, tf, subjects, n, vocabulary, named=(), called=()) -> list[Hit]:
     """`vector` is the query's embedding, or a Future of [it, ...]: the keyword search runs meanwhile.
-    `named`: specific terms of the question that a note must contain to count (Hit.specific)."""
+    `named`: specific terms of the question that a note must contain to count (Hit.specific).
+    `called`: what the question calls the pets asked about ("clem"): other pets' notes may too."""
     with mem.engine.connect() as conn:
         asked = keywords.weigh(conn, concepts(query, vocabulary))
         by_keyword = keywords.candidates(conn, asked, scope, tf.start, tf.end, n)
         if scope is not None:  # another pet's notes that name this one count too, as household ones do
-            by_keyword += keywords.mentions(conn, asked, [subjects[i] for i in scope if i in subjects], scope,
+            names = [subjects[i] for i in scope if i in subjects]
+            by_keyword += keywords.mentions(conn, asked, names + [w for w in called if w not in names], scope,
                                             tf.start, tf.end, MENTIONS)
         if isinstance(vector, Future):
             vector = vector.result()[0]

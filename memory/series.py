@@ -19,12 +19,13 @@ from memory.store import Memory
 # How people ask about a metric; a metric not listed here is asked about by its own first word.
 METRIC_WORDS = {
     "weight_kg": ("weight", "weigh", "weighs", "weighed", "weighing", "heavy", "heavier", "lighter",
-                  "kg", "kilo", "kilos", "lost weight", "gained weight", "thinner", "fatter"),
+                  "kg", "kilo", "kilos", "lost weight", "gained weight", "thinner", "fatter", "how big", "bigger",
+                  "grown", "growing"),
 }
 # Lab values and vital signs owners write in words ("Creatinine 201, SDMA 19", "Total T4 was 78 nmol/L"):
 # read from the text of any note. Asked about by these words only when the question asks for the value.
 LAB_WORDS = {
-    "creatinine": ("creatinine", "creat", "crea"),
+    "creatinine": ("creatinine", "creat", "crea", "kidney values", "kidney numbers", "kidney levels", "renal values"),
     "sdma": ("sdma",),
     "t4": ("t4", "total t4", "tt4"),
     "glucose": ("glucose", "blood glucose", "blood sugar", "bg"),
@@ -46,12 +47,15 @@ _NOT_A_VALUE = r"(?!\s*(?:mg(?!/)|mcg|ml|iu|units?|tabs?|tablets?|scoops?|caps?|
                r"sachets?|pouch(?:es)?|cans?|cups?|x|times|days?|weeks?|wks?|months?|hours?|hrs?|mins?|kg|g)\b)"
 _VALUE = r"(?:[^\w\d.;]+|\s+(?:[a-z]+\b[^\w\d.;]*){0,4}?)(\d+(?:[.,]\d+)?)(?!\d|[.,]\d)" + _NOT_A_VALUE
 _LAB_UNIT = re.compile(r"\s*(nmol/l|mmol/l|umol/l|\u00b5mol/l|mmhg|mg/dl|\u00b0c|bpm|/min)", re.I)
-# The question asks for the value: "what was her T4", "latest fructosamine", "creatinine levels over time".
-_ASKS_VALUE = r"(?:\b(?:what|whats|how|which)\b[^?.!,;]*\b{w}\b(?=\s*$|\s*[?.!,;]|\s+(?:is|was|were|are|been|at|on|in|over|" \
-              r"since|from|when|after|before|this|last|the|of|for|now|doing|going|gone|changed|like|and|to|" \
-              r"results?|levels?|readings?|values?|numbers?)\b)|\b{w}\b\s+(?:results?|levels?|readings?|values?|numbers?|" \
-              r"figures?|history|trend\w*|over time|going (?:up|down)|getting (?:worse|better|higher|lower)|rising|falling|" \
-              r"increasing|decreasing|dropping|climbing|chang\w*|stable|steady)|\b(?:latest|last|recent|first|earliest|current)\s+(?:\w+\s+){{0,2}}{w}\b)"
+# The question asks for the value: "what was her T4", "latest fructosamine", "creatinine levels over time",
+# "mochis kidney values since the blockage?".
+_THEN = (r"(?=\s*$|\s*[?.!,;]|\s+(?:is|was|were|are|been|at|on|in|over|since|from|when|after|before|this|last|the|"
+         r"of|for|now|doing|going|gone|changed|like|and|to|results?|levels?|readings?|values?|numbers?)\b)")
+_ALONE = r"(?=\s*$|\s*\?|\s+(?:since|over|from|results?|levels?|readings?|values?|numbers?|history|trend)\b)"
+_ASKS_VALUE = (r"(?:^(?:[\w']+\s+){{0,2}}{w}\b" + _ALONE + r"|\b(?:what|whats|how|which)\b[^?.!,;]*\b{w}\b" + _THEN +
+               r"|\b{w}\b\s+(?:results?|levels?|readings?|values?|numbers?|figures?|history|trend\w*|over time|"
+               r"going (?:up|down)|getting (?:worse|better|higher|lower)|rising|falling|increasing|decreasing|dropping|"
+               r"climbing|chang\w*|stable|steady)|\b(?:latest|last|recent|first|earliest|current)\s+(?:\w+\s+){{0,2}}{w}\b)")
 COMPOUND_UNITS = {"mmol_l": "mmol/L", "umol_l": "\u00b5mol/L", "nmol_l": "nmol/L", "mg_dl": "mg/dL", "ug_dl": "\u00b5g/dL", "g_l": "g/L",
                   "mm_hg": "mmHg", "per_min": "/min"}
 UNITS = {"mmhg": "mmHg", "bpm": "/min", "kg": "kg", "g": "g", "mg": "mg", "ml": "ml", "pct": "%", "c": "°C"}

@@ -118,6 +118,8 @@ def parse(question: str, now: datetime) -> TimeFilter:
 
     def last_unit(m):
         which, unit = m.group(1).lower(), m.group(2).lower()
+        if which == "this" and HISTORY.search(question):
+            return None  # "soft stools again this week, what did the vet suggest last time?": the new event
         # "last week/month" runs from the start of the previous calendar unit up to now: people
         # say it for "the past seven days" as often as for the calendar week before.
         if unit == "week":

@@ -199,3 +199,19 @@ def test_an_order_the_question_did_not_ask_for_is_not_claimed():
     assert guard.guard(said, block, question="how much gabapentin did the cats get for the move").text == (
         "On 2024-06-22: MOVING DAY!! Each cat got half a gabapentin capsule.")
     assert guard.guard(said, block, question="when did we last move?", order="latest").text == said
+
+
+def test_what_goes_on_from_a_sentence_that_was_cut_is_cut_too():
+    # Read in fresh3: a cut "On 2023-08-27: Dr N - ..." was replaced by the 2025-04-12 note, and the
+    # model's next words ("Cerenia 16mg tab ...", from the 2023 note) then read as if from 2025.
+    block = """History:
+- 2025-04-12 (Moss, observation): moss vomitted on the rug, gave him 1/4 cerenia tab left over.
+- 2023-08-27 (Moss, vet_visit): Dr N - nausea from kidneys prob. Cerenia 16mg tab, 1/4 tab once daily x4d.
+Pets:
+- Moss is a male cat (he/him), neutered"""
+    said = "On 2023-08-27: Dr N - nausea from kidneys prob. Cerenia 16mg tab, 1/4 tab once daily x4d."
+    shown = guard.guard("On 2023-08-27: Dr N removed his kidneys. Cerenia 16mg tab, 1/4 tab once daily x4d.", block)
+    assert shown.shown == [said]  # the note itself, once; not its own words after another's
+    # "...again, what did the vet give last time?" may open with the visit, not the newest note
+    assert guard.guard(said, block, question="moss is vomiting again, what did dr nguyen give him last time",
+                       order="latest").text == said

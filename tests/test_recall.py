@@ -247,3 +247,12 @@ def test_a_question_about_a_drug_for_a_lab_value_is_not_a_question_about_the_val
     assert series.asked_metric("is moss's SDMA going up", keys) == "sdma_ug_dl"
     assert series.Trend("phosphate_mmol_l", []).name == "phosphate"
     assert series.Trend("phosphate_mmol_l", []).unit == "mmol/L"
+
+
+def test_owners_words_for_a_value_over_time():
+    from memory import series
+
+    keys = series.LAB_WORDS.keys() | {"weight_kg"}
+    assert series.asked_metric("mochis kidney values since the blockage?", keys) == "creatinine"
+    assert series.asked_metric("how big is waffles now vs when we got her", keys) == "weight_kg"
+    assert series.asked_metric("glucose meter broke, what now", keys) is None

@@ -53,3 +53,10 @@ def test_every_order_word_leaves_the_query():
     tf = parse("tofu is limping again just now, what did dr reyes give her last time", NOW)
     assert tf.order == "latest"
     assert "last" not in tf.rest and "now" not in tf.rest
+
+
+def test_this_week_describes_the_present_event_when_the_question_asks_about_before():
+    # Read in fresh4: "this week" became the search window and the vet's advice was "no record".
+    asked = parse("bramble has soft stools again this week what did the vet suggest last time", NOW)
+    assert asked.start is None and asked.end is None
+    assert parse("what did she eat this week", NOW).start is not None
