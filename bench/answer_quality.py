@@ -8,15 +8,14 @@
     .venv/bin/python -m bench.answer_quality --recall                 # recall only: must-cite notes found
 
 bench/data/heldout_journals.json was written by a helper who never saw the project's code, rules or
-tuning data; bench/data/dev_journal.json by another, for tuning. Recall was later tuned on the
-held-out journals' misses too (issue #11, 2026-12-04), so bench/data/fresh_journals.json was written
-by a fourth helper that saw nothing of the project. Its first run was recorded before anything was
-read (README), then general faults its misses showed were fixed, so it is tuned on too;
-bench/data/fresh2_journals.json, by a fifth helper, was run only after the last change: the report set. Red flags: triage_dev.json and
-triage_questions.json were written without the rules and the rules were then tuned on them;
-triage_heldout2.json was written afterwards by a third helper and its misses were fixed after its first
-run; triage_fresh.json (90 questions) by a fourth, run once before anything in it was read, then
-tuned on; triage_fresh2.json (80) by a fifth, run only after the last rule change: the report set. Each journal becomes a data home
+tuning data; bench/data/dev_journal.json by another, for tuning. Each later set was written by a new
+helper that saw nothing of the project, run once before anything in it was read (README: "first
+run"), then tuned on: fresh_journals.json, fresh2_journals.json, fresh3_journals.json and
+fresh4_journals.json (the newest: the report set until the next one). Red flags the same way:
+triage_dev.json and triage_questions.json (tuned on from the start), triage_heldout2.json,
+triage_fresh.json, triage_fresh2.json, triage_fresh3.json and triage_fresh4.json, each run once
+before reading, then added to the pack's labelled examples (red flags by
+meaning: agent/packs/cat_care/make_triage_examples.py). Each journal becomes a data home
 (pets, dated notes with metrics); each question is asked through the real answering path (recall,
 red flags, the default Gemma model + starter adapter, the guard) at the journal's "now". Per answer:
 - facts: every key fact stated and every must-cite note's date stated;

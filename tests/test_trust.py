@@ -110,6 +110,22 @@ def test_the_tuning_triage_sets_every_emergency_flagged_no_false_alarm(pack, nam
     assert len(rows) >= 70 and not missed and not alarms, (missed, alarms)
 
 
+@pytest.mark.parametrize("name", ["triage_fresh3.json", "triage_fresh4.json"])
+def test_the_newest_triage_sets_with_rules_and_meaning(dev, pack, name):
+    """The two newest sets: after their first runs (README) the rules were extended and the sets
+    joined the labelled examples, so this holds the rules and the examples together (as the
+    answering path uses them, through agent.draft), not a held-out figure."""
+    from agent.triage import ASKS_HISTORY, present_part
+
+    mem = dev[0]
+    rows = json.loads((DEV.parent / name).read_text())["questions"]
+    flagged = {r["q"]: bool(pack.triage(present_part(r["q"]), embed=None if ASKS_HISTORY.search(r["q"])
+                                        else lambda t: mem.index.embed([t])[0])) for r in rows}
+    missed = [r["q"] for r in rows if r["emergency"] and not flagged[r["q"]]]
+    alarms = [r["q"] for r in rows if not r["emergency"] and flagged[r["q"]]]
+    assert len(rows) == 80 and not missed and not alarms, (missed, alarms)
+
+
 def test_a_past_event_in_one_sentence_raises_no_flag_but_the_same_words_now_do(pack):
     from agent.triage import present_part
 
