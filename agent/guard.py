@@ -46,7 +46,7 @@ recent latest last first earliest
 might may can will would shall one two three four five six seven eight nine ten new old same
 """.split())
 PRONOUNS = {"female": ("he", "him", "his", "himself"), "male": ("she", "her", "hers", "herself")}
-LATIN_EXTRA = set("\u2013\u2014\u2018\u2019\u201c\u201d\u2026\u00b0\u00b7\u00d7\u00bd\u00bc\u00be")
+LATIN_EXTRA = set("\u2013\u2014\u2018\u2019\u201c\u201d\u2026\u00b0\u00b7\u00d7\u00bd\u00bc\u00be\u00b5")  # \u00b5: "\u00b5mol/L"
 MIN_SUPPORTED = 1.0  # share of a sentence's content words that must be in its sources: a 270M model
 # garbles facts exactly where it paraphrases, so a sentence either keeps to its note's words or the note is shown
 
@@ -405,7 +405,8 @@ def unsaid(note: Source, text: str) -> str | None:
     rest = [s for s in sentences(note.text) if _flat(s) not in _flat(text)]
     if not rest:
         return None
-    if note.day in sentences(text)[-1]:  # it goes straight on from the note's own first words
+    begun = _flat(sentences(note.text)[0]) in _flat(sentences(text)[-1])
+    if begun:  # it goes straight on from the note's own first words (not another note of that day)
         return Source(" ".join(rest)).said
     return Source(" ".join(rest), note.day, note.header).said
 

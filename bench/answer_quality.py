@@ -263,7 +263,8 @@ def unsupported(body: str, block: str) -> list[str]:
 
 
 def junk(text: str) -> bool:
-    return any(ch.isalpha() and not unicodedata.name(ch, "").startswith("LATIN") for ch in text)
+    """A letter outside the Latin script (the micro sign of "\u00b5mol/L" is a unit, not junk)."""
+    return any(ch.isalpha() and ch != "\u00b5" and not unicodedata.name(ch, "").startswith("LATIN") for ch in text)
 
 
 def repeated(body: str) -> bool:

@@ -47,6 +47,7 @@ def test_junk_characters_are_cut():
     assert "characters outside the Latin script" in problems("Rusty had ear mites \u043f\u0440\u0438\u0432\u0435\u0442.")[0]
     assert "characters outside the Latin script" in problems("Rusty had ear mites \u0e2a\u0e27\u0e31\u0e2a.")[0]
     assert guard.is_latin("Café, 4.2 kg — ok")
+    assert guard.is_latin("creatinine 212 \u00b5mol/L")  # read in fresh4: a unit the notes use, not junk
 
 
 def test_a_repeated_sentence_is_shown_once():
@@ -215,3 +216,13 @@ Pets:
     # "...again, what did the vet give last time?" may open with the visit, not the newest note
     assert guard.guard(said, block, question="moss is vomiting again, what did dr nguyen give him last time",
                        order="latest").text == said
+
+
+def test_another_note_of_the_same_day_keeps_its_date():
+    # Read in fresh4: the move note of 2024-01-12 read as the end of that day's blood results.
+    b = guard.read_block("History:\n- 2024-01-12 (Bramble, vet_visit): Bloods with Dr Baird. T4 19 nmol/L.\n"
+                         "- 2024-01-12 (household, household): The cats went to the cattery while the removal men worked.\n")
+    said = "On 2024-01-12: Bloods with Dr Baird."
+    assert guard.unsaid(b.notes[1], said) == ("On 2024-01-12: The cats went to the cattery while the "
+                                              "removal men worked.")
+    assert guard.unsaid(b.notes[0], said) == "T4 19 nmol/L."
