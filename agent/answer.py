@@ -162,7 +162,7 @@ class Turn:
         body = " ".join(said)
         texts.append(body)
         guarded = self.guarded
-        if guarded.cut:
+        if guard.cut_summary(guarded.cut):
             yield part("check", f"\n\n({guard.cut_summary(guarded.cut)})")
         disclaimer = None
         if pack.needs_disclaimer(red_flag=bool(d.red_flag), no_record=d.no_record,

@@ -192,7 +192,7 @@ def check(answer: str, block: str | Block, trusted: tuple[str, ...] = (), no_num
     A sentence that names a note's date is checked against that note alone (and the pets and
     measurements): "On 2023-02-11 Dr. Fairley..." must be what the note of 2023-02-11 says, not a
     mix of several notes. `no_numbers`: the numbers were computed in code and shown already.
-    `question`: a bare "Yes." answers only a yes/no question. `order` ("latest" or "earliest"): the
+    `question`: given by the answer path, a bare "Yes." or "No." is cut (the notes shown answer). `order` ("latest" or "earliest"): the
     question asks for the last or first time, and the block's first note is it (the code sorted
     them): the first note the answer names must be that one.
     """
@@ -235,8 +235,9 @@ def check(answer: str, block: str | Block, trusted: tuple[str, ...] = (), no_num
             problems.append(f"words not in the notes: {', '.join(missing)}")
         if _flat(s) not in _flat(everything.text):  # the owner's own words may say "he" of the vet
             problems += _pronoun_problems(s, b.sexes)
-        if question and BARE_YES_NO.match(s) and not YES_NO_QUESTION.match(question.strip()):
-            problems.append("says yes or no to a question that is not a yes/no question")
+        if question and BARE_YES_NO.match(s):  # whether the notes say so is the code's call, not the model's:
+            # read in fresh4, "has she ever had a problem with her claws?" -> "Yes." over a weight note
+            problems.append(BARE_CUT)
         if LAYOUT.search(s):
             problems.append("copies the prompt's layout")
         if _loops(s):
@@ -253,9 +254,8 @@ ORDER_WORDS = {"latest": "most recent", "earliest": "first"}
 # "...again, what did the vet give last time?": the last time it happened, which need not be the newest
 # note the code chose; only "when did she last...", "her latest T4" name the newest one.
 _RETELLS = re.compile(r"\b(?:again|last time|before|previous(?:ly)?|ever|what (?:helped|worked))\b", re.I)
+BARE_CUT = "a bare yes or no: the notes shown are the answer"
 BARE_YES_NO = re.compile(r"^(?:yes|no)\b[\s.,!]*$", re.I)
-YES_NO_QUESTION = re.compile(r"^(?:\w+[,:]\s+)?(?:is|are|was|were|do|does|did|has|have|had|can|could|should|will|would|"
-                             r"shall|may|might|must|am)\b", re.I)
 LEAD_CLAIM = re.compile(r"(?:(?<=^)|(?<=[.;!?] ))(?:the (?:most recent|latest|last|first|earliest)(?: time| one| note)? "
                         r"(?:was|is) (?:on )?|before that, on )(?=\d{4}-\d{2}-\d{2})", re.I)
 LATEST_CLAIM = re.compile(r"\b(?:most recent|latest|last time|the last|most recently)\b", re.I)
@@ -358,7 +358,11 @@ def _flat(text: str) -> str:
 
 
 def cut_summary(cut: list[dict]) -> str:
-    """The line under an answer that says the model's words were checked and some left out."""
+    """The line under an answer that says the model's words were checked and some left out ("" when
+    only a bare "Yes." was: that is no fact about the cat)."""
+    cut = [c for c in cut if c["problems"] != [BARE_CUT]]
+    if not cut:
+        return ""
     n = len(cut)
     replaced = any(c["shown_instead"] for c in cut)
     return (f"memoloop left out {n} sentence{'s' if n > 1 else ''} of the model's that did not match "

@@ -179,11 +179,13 @@ Pets:
                         question="biscuit's latest fructosamine?", order="latest")
     assert shown.shown == ["On 2026-08-01: biscuit fructosamine 350, stay on 1.5 IU bid."]
     assert [c["problems"][0] for c in shown.cut] == [
-        "says yes or no to a question that is not a yes/no question",
+        "a bare yes or no: the notes shown are the answer",
         "opens with 2024-10-19, but the most recent is 2026-08-01"]
-    # a yes/no question may be answered "Yes."; without an order any note may come first
+    # read in fresh4: "has bramble ever had a problem with her claws" -> "Yes." over a weight note;
+    # whether the notes say so is decided in code. Without an order any note may come first.
     assert guard.guard("Yes. On 2024-10-19: biscuit fructosamine 310, good control.", block,
-                       question="Has Biscuit had his fructosamine checked?").shown[0] == "Yes."
+                       question="Has Biscuit had his fructosamine checked?").shown == [
+        "On 2024-10-19: biscuit fructosamine 310, good control."]
 
 
 def test_a_note_the_model_began_goes_on_without_its_date_again():
@@ -226,3 +228,10 @@ def test_another_note_of_the_same_day_keeps_its_date():
     assert guard.unsaid(b.notes[1], said) == ("On 2024-01-12: The cats went to the cattery while the "
                                               "removal men worked.")
     assert guard.unsaid(b.notes[0], said) == "T4 19 nmol/L."
+
+
+def test_a_bare_yes_cut_is_not_reported_as_words_that_did_not_match():
+    cut = guard.guard("Yes. Rusty weighs 5.2 kg.", BLOCK, question="Is Rusty heavy?").cut
+    assert cut and guard.cut_summary(cut) == ""
+    cut = guard.guard("Yes. Rusty weighs 9.9 kg.", BLOCK, question="Is Rusty heavy?").cut
+    assert guard.cut_summary(cut).startswith("memoloop left out 1 sentence")
