@@ -162,8 +162,9 @@ class Turn:
         body = " ".join(said)
         texts.append(body)
         guarded = self.guarded
-        if guard.cut_summary(guarded.cut):
-            yield part("check", f"\n\n({guard.cut_summary(guarded.cut)})")
+        summary = guard.cut_summary(guarded.cut)
+        if summary:
+            yield part("check", f"\n\n({summary})")
         disclaimer = None
         if pack.needs_disclaimer(red_flag=bool(d.red_flag), no_record=d.no_record,
                                  kinds=[n.kind for n in d.notes]):

@@ -21,6 +21,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from memory.keywords import STOPWORDS
+from memory.timewords import HISTORY
 
 DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
 NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)?(?!\d)")
@@ -206,10 +207,9 @@ def check(answer: str, block: str | Block, trusted: tuple[str, ...] = (), no_num
         problems = []
         if not is_latin(s):
             problems.append("characters outside the Latin script")
-        days = ["-".join(d) for d in DATE.findall(s)]
-        days += [n.day for n in b.notes if (int(n.day[5:7]), int(n.day[8:10])) in _month_days(s)]
+        days = _days(s, b)
         dated = [n for n in b.notes if n.day in days]
-        if order and not _RETELLS.search(question) and dated and not told and b.notes and b.notes[0] not in dated:
+        if order and not HISTORY.search(question) and dated and not told and b.notes and b.notes[0] not in dated:
             problems.append(f"opens with {dated[0].day}, but the {ORDER_WORDS[order]} is {b.notes[0].day}")
         told += [n for n in dated if n not in told]
         # An undated sentence after dated ones goes on about those notes ("On D: ... He was 5.6 kg"):
@@ -250,10 +250,10 @@ def check(answer: str, block: str | Block, trusted: tuple[str, ...] = (), no_num
     return verdicts
 
 
+# With memory.timewords.HISTORY in the question ("...again, what did the vet give last time?") the
+# answer is the last time it happened, which need not be the newest note the code chose; only
+# "when did she last...", "her latest T4" must open with the newest one.
 ORDER_WORDS = {"latest": "most recent", "earliest": "first"}
-# "...again, what did the vet give last time?": the last time it happened, which need not be the newest
-# note the code chose; only "when did she last...", "her latest T4" name the newest one.
-_RETELLS = re.compile(r"\b(?:again|last time|before|previous(?:ly)?|ever|what (?:helped|worked))\b", re.I)
 BARE_CUT = "a bare yes or no: the notes shown are the answer"
 BARE_YES_NO = re.compile(r"^(?:yes|no)\b[\s.,!]*$", re.I)
 LEAD_CLAIM = re.compile(r"(?:(?<=^)|(?<=[.;!?] ))(?:the (?:most recent|latest|last|first|earliest)(?: time| one| note)? "
@@ -324,7 +324,7 @@ def guard(answer: str, block: str | Block, trusted: tuple[str, ...] = (), no_num
     shown, cut, used = [], [], set()
     orphan = False  # the last dated sentence was not shown: what goes on from it is not shown either
     for v in check(answer, b, trusted, no_numbers, question, order):
-        if _dated(v.sentence, b):
+        if _days(v.sentence, b):
             orphan = not v.ok
         elif orphan and v.ok:
             v = Verdict(v.sentence, ["goes on from a sentence that was not shown"])
@@ -348,9 +348,10 @@ def guard(answer: str, block: str | Block, trusted: tuple[str, ...] = (), no_num
     return Guarded(shown, cut)
 
 
-def _dated(sentence: str, b: Block) -> bool:
-    return bool(DATE.search(sentence)) or any((int(n.day[5:7]), int(n.day[8:10])) in _month_days(sentence)
-                                              for n in b.notes)
+def _days(sentence: str, b: Block) -> list[str]:
+    """The days a sentence names: ISO dates, and "14 August" for a note of that day."""
+    return (["-".join(d) for d in DATE.findall(sentence)]
+            + [n.day for n in b.notes if (int(n.day[5:7]), int(n.day[8:10])) in _month_days(sentence)])
 
 
 def _flat(text: str) -> str:
