@@ -10,6 +10,8 @@ $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0 -e '.[dev]'
+	CMAKE_ARGS="-DLLAVA_BUILD=OFF" $(BIN)/pip install --quiet torch==2.13.0 -e '.[dev,fast]' || \
+	  echo "memoloop: llama.cpp could not be built (needs cmake and a C++ compiler): answers will use transformers, slower"
 	touch $@
 
 setup: $(BIN)/.installed

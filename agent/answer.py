@@ -85,10 +85,27 @@ class Companion:
                 self.warnings.append(f"adapter '{adapter}' was trained on {trained_on}, not {base_id}: skipped")
                 continue
             try:
-                return load_model(base, adapter, self.settings.device, self.settings.quantize)
+                return self._load(Path(base), adapter)
             except MemoloopError as exc:  # fall back to the previous good adapter, never crash
                 self.warnings.append(str(exc))
-        return load_model(base, None, self.settings.device, self.settings.quantize)
+        return self._load(Path(base), None)
+
+    def _load(self, base: Path, adapter: Path | None) -> LoadedModel:
+        """llama.cpp where it can serve this base and adapter (agent.llama), else transformers. With
+        engine "auto", a base folder without a GGUF (a user's own transformers folder) or a GPU
+        setting means transformers without a word; anything else that stops llama.cpp is said."""
+        from agent import llama
+
+        s = self.settings
+        if s.engine == "llama.cpp" or (s.engine == "auto" and s.device != "cuda" and not s.quantize
+                                       and llama.base_gguf(base, assemble=False)):
+            try:
+                return llama.load(base, adapter, self.mem.home.models_dir)
+            except MemoloopError as exc:
+                line = f"{exc}: answering with transformers instead (slower)"
+                if line not in self.warnings:
+                    self.warnings.append(line)
+        return load_model(base, adapter, s.device, s.quantize)
 
     def draft(self, question: str, subject: str | None = None) -> Draft:
         return draft_answer(self.mem, self.pack, self.knowledge, question, subject)

@@ -432,3 +432,14 @@ def against_notes(answer: str, notes: str) -> bool:
 def failures(answer: str, block: str) -> list[Verdict]:
     """The sentences of `answer` that would not be shown."""
     return [v for v in check(answer, block) if not v.ok]
+
+
+def facts_stated(answer: str, block: str | Block) -> tuple[frozenset, frozenset, frozenset]:
+    """What an answer states, read as the guard reads it: the days it names, its numbers, and the
+    words it takes from the notes and facts. Two answers with the same facts differ only in
+    phrasing ("You wrote on 2025-01-15: ..." / "On 2025-01-15 you noted: ..."); the fast path is
+    measured against the trained adapter with it (agent.llama, bench/answer.py)."""
+    b = block if isinstance(block, Block) else read_block(block)
+    source = {stem(w) for s in b.notes + b.facts for w in content_words(s.text)}
+    return (frozenset(d for s in sentences(answer) for d in _days(s, b)), frozenset(numbers(answer)),
+            frozenset(w for w in map(stem, content_words(answer)) if w in source))

@@ -37,6 +37,7 @@ class LoadedModel:
     adapter_version: str | None
     device: str
     dtype: torch.dtype
+    engine: str = "transformers"  # or "llama.cpp" (agent.llama)
 
 
 @dataclass
@@ -142,16 +143,14 @@ def generate(loaded: LoadedModel, prompt: str, max_new_tokens: int = 160,
     so a consumer that stops iterating stops the model too. `constraint` (agent.decoding) picks
     the best token its rules allow and stops at a repeated sentence.
     """
-    from transformers import DynamicCache
-
     usage = usage if usage is not None else Usage()
-    tok, model = loaded.tokenizer, loaded.model
-    ids = tok(prompt, return_tensors="pt").input_ids.to(loaded.device)
-    usage.prompt_tokens, usage.completion_tokens, usage.stopped = ids.shape[1], 0, False
-    cache = DynamicCache(config=model.config)
+    tok = loaded.tokenizer
+    ids = tok(prompt).input_ids
+    usage.prompt_tokens, usage.completion_tokens, usage.stopped = len(ids), 0, False
+    engine = loaded.model if hasattr(loaded.model, "start") else _Torch(loaded.model, loaded.device)
     new: list[int] = []
     shown = ""
-    logits = _forward(model, ids, cache)
+    logits = engine.start(ids)
     text = ""
     while True:
         token = constraint.pick(logits, text) if constraint else int(logits.argmax())
@@ -167,10 +166,27 @@ def generate(loaded: LoadedModel, prompt: str, max_new_tokens: int = 160,
             shown = text
         if len(new) >= max_new_tokens or looping(new) or (constraint and constraint.done(text)):
             break
-        logits = _forward(model, torch.tensor([[token]], device=ids.device), cache)
+        logits = engine.step(token)
     text = tok.decode(new, skip_special_tokens=True)
     if text.startswith(shown) and len(text) > len(shown):
         yield text[len(shown):]
+
+
+class _Torch:
+    """Greedy steps of a transformers model over its KV cache (agent.llama.LlamaEngine: the same
+    for llama.cpp)."""
+
+    def __init__(self, model, device: str):
+        from transformers import DynamicCache
+
+        self.model, self.device = model, device
+        self.cache = DynamicCache(config=model.config)
+
+    def start(self, ids: list[int]) -> torch.Tensor:
+        return _forward(self.model, torch.tensor([ids], device=self.device), self.cache)
+
+    def step(self, token: int) -> torch.Tensor:
+        return _forward(self.model, torch.tensor([[token]], device=self.device), self.cache)
 
 
 @torch.inference_mode()

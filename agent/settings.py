@@ -10,6 +10,7 @@ from memory.errors import MemoloopError
 from memory.home import Home
 
 DEVICES = ("auto", "cpu", "cuda")
+ENGINES = ("auto", "llama.cpp", "transformers")
 
 
 @dataclass
@@ -19,6 +20,7 @@ class Settings:
     quantize: str | None = None  # "nf4" for 4-bit loading on request
     adapter: str | None = None  # an adapter folder; None = the registry's active one or the starter
     max_new_tokens: int = 160
+    engine: str = "auto"  # auto = llama.cpp on the CPU when it loads, else transformers (agent.llama)
 
     @classmethod
     def load(cls, home: Home) -> "Settings":
@@ -35,6 +37,8 @@ class Settings:
     def save(self, home: Home) -> None:
         if self.device not in DEVICES:
             raise MemoloopError(f"device '{self.device}' is not valid; use one of: {', '.join(DEVICES)}")
+        if self.engine not in ENGINES:
+            raise MemoloopError(f"engine '{self.engine}' is not valid; use one of: {', '.join(ENGINES)}")
         if self.base_model and not (Path(self.base_model) / "config.json").is_file():
             raise MemoloopError(f"'{self.base_model}' is not a model folder (no config.json); "
                                 "point to a local Gemma folder, or leave it empty for the default")

@@ -1,11 +1,13 @@
 """Settings: where the data lives, and which model answers, on what, at what length."""
 import streamlit as st
 
-from agent.settings import DEVICES, Settings
+from agent.settings import DEVICES, ENGINES, Settings
 from memory.errors import MemoloopError
 from ui import resources, widgets
 
 DEVICE_LABELS = {"auto": "Automatic (a GPU if there is one)", "cpu": "CPU", "cuda": "NVIDIA GPU (CUDA)"}
+ENGINE_LABELS = {"auto": "Automatic (llama.cpp where it can, else transformers)", "llama.cpp": "llama.cpp (fast on a CPU)",
+                 "transformers": "transformers (as trained)"}
 
 mem = resources.memory()
 home = mem.home
@@ -32,6 +34,11 @@ with st.form("settings"):
                               "e.g. a larger gemma-2-2b-it. Leave empty for the built-in one.")
     device = st.selectbox("Device", DEVICES, index=DEVICES.index(current.device) if current.device in DEVICES else 0,
                           format_func=DEVICE_LABELS.get)
+    engine = st.selectbox("Answering engine", ENGINES,
+                          index=ENGINES.index(current.engine) if current.engine in ENGINES else 0,
+                          format_func=ENGINE_LABELS.get,
+                          help="llama.cpp serves the same model and adapter several times faster on a CPU; "
+                               "transformers is what training uses.")
     length = st.number_input("Longest answer (tokens)", min_value=32, max_value=1024, step=16,
                              value=int(current.max_new_tokens),
                              help="A token is about three quarters of a word. Shorter answers come sooner.")
@@ -39,7 +46,7 @@ with st.form("settings"):
 if saved:
     with widgets.user_errors():
         Settings(base_model=base.strip() or None, device=device, quantize=current.quantize,
-                 adapter=current.adapter, max_new_tokens=int(length)).save(home)
+                 adapter=current.adapter, max_new_tokens=int(length), engine=engine).save(home)
         resources.reload_companion()
         widgets.notify("Settings saved. The next answer uses them.")
         st.rerun()

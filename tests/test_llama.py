@@ -1,0 +1,117 @@
+"""The fast path (agent.llama): llama.cpp on the same GGUF, the adapter exported to GGUF, and the
+same answers as the trained adapter under transformers."""
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+from agent import guard, llama
+from agent.adapters import STARTER_ADAPTER
+from agent.answer import Companion
+from agent.settings import Settings
+from memory import journal
+
+needs_llama = pytest.mark.skipif(llama.missing() is not None, reason="llama-cpp-python is not installed")
+
+
+def test_the_adapter_exports_to_a_gguf_lora_llama_cpp_reads(tmp_path):
+    import gguf
+    from safetensors.torch import load_file
+
+    path = llama.export_lora(STARTER_ADAPTER, tmp_path)
+    assert path.parent == tmp_path and path.name.startswith("lora-")
+    assert llama.export_lora(STARTER_ADAPTER, tmp_path) == path  # named by its content: written once
+    reader = gguf.GGUFReader(str(path))
+    fields = {f.name: f for f in reader.fields.values()}
+    assert bytes(fields["general.type"].parts[-1]).decode() == "adapter"
+    assert float(fields["adapter.lora.alpha"].parts[-1][0]) == 32.0
+    tensors = {t.name: t for t in reader.tensors}
+    source = load_file(str(STARTER_ADAPTER / "adapter_model.safetensors"))
+    assert len(tensors) == len(source) == 18 * 7 * 2
+    a = source["base_model.model.model.layers.3.self_attn.q_proj.lora_A.weight"].float().numpy()
+    b = source["base_model.model.model.layers.3.self_attn.q_proj.lora_B.weight"].float().numpy()
+    got_a, got_b = tensors["blk.3.attn_q.weight.lora_a"], tensors["blk.3.attn_q.weight.lora_b"]
+    assert np.array_equal(np.asarray(got_a.data).reshape(a.shape), a)
+    assert np.array_equal(np.asarray(got_b.data).reshape(b.shape), b)
+    assert list(got_a.shape) == [a.shape[1], a.shape[0]]  # ggml order: [in, r]
+
+
+def test_an_adapter_llama_cpp_cannot_apply_is_refused_in_one_line(tmp_path):
+    import json
+    import shutil
+
+    folder = tmp_path / "dora"
+    shutil.copytree(STARTER_ADAPTER, folder)
+    config = json.loads((folder / "adapter_config.json").read_text())
+    (folder / "adapter_config.json").write_text(json.dumps({**config, "use_dora": True}))
+    with pytest.raises(Exception, match="not a plain LoRA"):
+        llama.export_lora(folder, tmp_path / "out")
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+QUESTIONS = ["Mochi is sneezing again, has this happened before?", "When was Mochi's last vaccine?",
+             "Has Luna thrown up hairballs?", "What did the vet say about Luna's gums?",
+             "Has Luna peed outside the litter box?", "what did the vet give mochi for the flare",
+             "where did mochi get his booster", "did luna vomit after breakfast", "how much does mochi weigh",
+             "has luna ever had diarrhoea?"]
+
+
+@needs_llama
+def test_same_answers_as_the_trained_adapter_under_transformers(gemma_dir, mem):
+    """The served model (llama.cpp: the Q4_K_M GGUF + the adapter exported to GGUF LoRA) against the
+    trained adapter under transformers (fp32 weights dequantized from that GGUF), through the whole
+    answering path (recall, decoding constraints, guard): the same words, or the same facts where
+    quantization moved a token of phrasing ("You wrote on ..." / "On ... you noted")."""
+    for pet in ("Mochi", "Luna"):
+        journal.add_subject(mem, pet, sex="female" if pet == "Luna" else "male", neutered=True)
+    notes = [("Mochi", "2024-02-13", "vet_visit", "Dr. Tanaka diagnosed a herpesvirus flare and prescribed L-lysine"),
+             ("Mochi", "2025-01-15", "symptom", "Sneezing came back after the move, clear discharge from the nose"),
+             ("Mochi", "2025-07-01", "weight", "Mochi weighs 4.2 kg"),
+             ("Mochi", "2025-09-12", "vaccine", "FVRCP booster at the Elm Street clinic"),
+             ("Luna", "2025-03-01", "symptom", "Luna vomited a hairball after breakfast"),
+             ("Luna", "2025-06-20", "litter", "Luna peed on the bathmat twice"),
+             ("Luna", "2025-08-02", "dental", "Dr. Okafor noted red gums, suggested daily brushing")]
+    for pet, day, kind, text in notes:
+        journal.log(mem, text, subject=pet, at=day, kind=kind)
+    answers = {}
+    for engine in ("transformers", "llama.cpp"):
+        comp = Companion(mem, settings=Settings(base_model=str(gemma_dir), engine=engine, max_new_tokens=64),
+                         progress=lambda m: None, adapters=[STARTER_ADAPTER])
+        answers[engine] = [(comp.draft(q).block, comp.ask(q)) for q in QUESTIONS]
+        assert comp.model.engine == engine and comp.warnings == []
+        assert {a.adapter for _, a in answers[engine]} == {comp.model.adapter_version} != {None}
+    same_words = same_facts = 0
+    for (block, slow), (_, fast) in zip(answers["transformers"], answers["llama.cpp"]):
+        assert slow.citations == fast.citations and slow.red_flag == fast.red_flag  # the code decided these
+        same_words += slow.body == fast.body
+        same_facts += guard.facts_stated(slow.body, block) == guard.facts_stated(fast.body, block)
+    assert same_words >= len(QUESTIONS) // 2, answers  # most are word for word
+    assert same_facts >= 0.95 * len(QUESTIONS), answers
+
+
+@needs_llama
+def test_the_kept_prefix_gives_the_same_logits_as_a_fresh_start(gemma_dir, tmp_path):
+    fast = llama.load(gemma_dir, None, tmp_path / "models")
+    tok = fast.tokenizer
+    one = tok("<start_of_turn>user\nNotes: Mochi sneezed on 2025-01-15.\nQuestion: when did Mochi sneeze?").input_ids
+    two = tok("<start_of_turn>user\nNotes: Mochi sneezed on 2025-01-15.\nQuestion: what did Luna eat?").input_ids
+    engine = fast.model
+    engine.start(one)
+    kept = engine.start(two).clone()
+    assert engine.tokens == two
+    other = llama.LlamaEngine(llama.base_gguf(gemma_dir))
+    fresh = other.start(two).clone()  # logits are llama.cpp's buffer: valid until its next step
+    # the same model, read in other batch sizes: llama.cpp's kernels round a little differently
+    assert kept.topk(5).indices.tolist() == fresh.topk(5).indices.tolist()
+    assert float((kept - fresh).abs().max()) < 0.5
+
+
+def test_without_llama_cpp_answering_falls_back_to_transformers_saying_so(gemma_dir, mem, monkeypatch):
+    monkeypatch.setitem(sys.modules, "llama_cpp", None)  # as if it were not installed: import fails
+    comp = Companion(mem, settings=Settings(base_model=str(gemma_dir)), progress=lambda m: None,
+                     adapters=[STARTER_ADAPTER])
+    assert comp.model.engine == "transformers"
+    assert len(comp.warnings) == 1 and "llama-cpp-python is not usable" in comp.warnings[0]
+    assert "answering with transformers instead" in comp.warnings[0]
