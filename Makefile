@@ -6,11 +6,14 @@ BIN := $(VENV)/bin
 .PHONY: setup up test browser clean
 
 # torch must be pinned in the same pip command: a CPU build lies on disk (see ../shared/FACTS.md).
+# llama.cpp (the 'fast' extra) is built from source, about 4 min on 2 cores: without OpenMP, whose
+# runtime it would share with torch's (both load libgomp.so.1), and once torch had run in a second
+# thread (recall does) every token took 2-3x as long (measured); and without the multimodal library.
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0 -e '.[dev]'
-	CMAKE_ARGS="-DLLAVA_BUILD=OFF" $(BIN)/pip install --quiet torch==2.13.0 -e '.[dev,fast]' || \
+	CMAKE_ARGS="-DLLAVA_BUILD=OFF -DGGML_OPENMP=OFF" $(BIN)/pip install --quiet torch==2.13.0 -e '.[dev,fast]' || \
 	  echo "memoloop: llama.cpp could not be built (needs cmake and a C++ compiler): answers will use transformers, slower"
 	touch $@
 

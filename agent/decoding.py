@@ -37,7 +37,7 @@ class Constraint:
 
     def pick(self, logits: torch.Tensor, text: str) -> int:
         """The best token the rules allow after `text` (the answer so far)."""
-        best = int(logits.argmax())  # nearly always allowed: check it before touching the vocabulary
+        best = argmax(logits)  # nearly always allowed: check it before touching the vocabulary
         if best in self.stop_ids or (not self.blocked[best] and self.numbers_ok(text + self.pieces[best])):
             return best
         if self.penalty.device != logits.device or self.penalty.dtype != logits.dtype:
@@ -61,10 +61,15 @@ class Constraint:
 
     def done(self, text: str) -> bool:
         """A finished sentence repeats an earlier one: stop writing."""
-        if not text.rstrip().endswith((".", "!", "?")):
-            return False
-        verdicts = guard.check(text, "")
-        return bool(verdicts) and any(p.startswith("repeats") for p in verdicts[-1].problems)
+        return text.rstrip().endswith((".", "!", "?")) and guard.repeats(text)
+
+
+def argmax(logits: torch.Tensor) -> int:
+    """The best token. numpy's argmax over the 262k logits takes 0.02 ms, torch's 0.23 ms: at 50
+    tokens/s on llama.cpp that was 1% of the time per token, a gap to raw llama.cpp by itself."""
+    if logits.device.type == "cpu" and logits.dtype == torch.float32:
+        return int(logits.numpy().argmax())
+    return int(logits.argmax())
 
 
 def _allowed_numbers(text: str) -> set[str]:

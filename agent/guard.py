@@ -243,11 +243,25 @@ def check(answer: str, block: str | Block, trusted: tuple[str, ...] = (), no_num
         if _loops(s):
             problems.append("repeats itself")
         bag = set(words) | set(days)
-        if bag and any(len(bag & prev) >= 0.8 * len(bag) for prev in said):
+        if _said_before(bag, said):
             problems.append("repeats an earlier sentence")
         said.append(bag)
         verdicts.append(Verdict(s, problems))
     return verdicts
+
+
+def _said_before(bag: set[str], said: list[set[str]]) -> bool:
+    return bool(bag) and any(len(bag & prev) >= 0.8 * len(bag) for prev in said)
+
+
+def repeats(answer: str) -> bool:
+    """Whether the last sentence of `answer` repeats itself or an earlier one: what `check` finds of
+    it, for decoding to stop at (once per finished sentence, without reading the notes)."""
+    parts = sentences(answer)
+    if not parts:
+        return False
+    bags = [set(content_words(s)) | {"-".join(d) for d in DATE.findall(s)} for s in parts]
+    return _loops(parts[-1]) or _said_before(bags[-1], bags[:-1])
 
 
 # With memory.timewords.HISTORY in the question ("...again, what did the vet give last time?") the

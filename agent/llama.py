@@ -3,9 +3,9 @@
 Training stays transformers + peft, and the model folder and the adapter registry stay the truth;
 this module only serves them faster (bench/answer.py: ~8x the decode speed of fp32 transformers on
 2 cores, a quarter of the memory). The adapter is exported once to a GGUF LoRA adapter, named by
-the digest of its weights, in the data home's models folder. Tokens are the transformers
-tokenizer's own (the folder was converted from this very GGUF), so the decoding constraints of
-agent.decoding apply unchanged: they see the same logits for the same token ids.
+the digest of its weights, in the data home's models folder. Tokens are the GGUF's own,
+the very ids of the transformers tokenizer (the folder was converted from this GGUF), so the
+decoding constraints of agent.decoding apply unchanged: the same logits for the same token ids.
 
 If llama-cpp-python is not installed or the files cannot be loaded, agent.answer falls back to
 transformers with one line saying why.
@@ -23,7 +23,7 @@ import torch
 
 from memory.errors import MemoloopError
 
-N_CTX = 2048  # prompts are ~200-900 tokens: MAX_NOTES notes, facts, the instruction block
+N_CTX = 8192  # prompts are ~200-900 tokens (MAX_NOTES notes, facts, the instruction block); long notes fit too
 LORA_NAMES = {"q_proj": "attn_q", "k_proj": "attn_k", "v_proj": "attn_v", "o_proj": "attn_output",
               "gate_proj": "ffn_gate", "up_proj": "ffn_up", "down_proj": "ffn_down"}
 
@@ -113,6 +113,37 @@ def export_lora(adapter_folder: Path, out_dir: Path) -> Path:
     return final
 
 
+class LlamaTokenizer:
+    """The GGUF's own vocabulary with the few calls answering makes of a transformers tokenizer
+    (agent.model.generate, agent.decoding): the same ids for the same text (tests/test_llama.py),
+    without the 250 MB a transformers Gemma tokenizer takes."""
+
+    def __init__(self, llm):
+        self.llm = llm
+
+    def __call__(self, text: str):
+        from types import SimpleNamespace
+
+        return SimpleNamespace(input_ids=self.llm.tokenize(text.encode("utf-8"), add_bos=True, special=True))
+
+    def __len__(self) -> int:
+        return self.llm.n_vocab()
+
+    def decode(self, ids: list[int], skip_special_tokens: bool = True) -> str:
+        return self.llm.detokenize(ids, special=not skip_special_tokens).decode("utf-8", errors="replace")
+
+    def convert_ids_to_tokens(self, ids) -> list[str]:
+        text = self.llm._model.token_get_text
+        return [_piece(text, i) for i in ids]
+
+
+def _piece(text, i: int) -> str:
+    try:
+        return text(i)
+    except UnicodeDecodeError:  # a byte-fallback piece is "<0xNN>"; any other odd one is no text
+        return ""
+
+
 class LlamaEngine:
     """Greedy steps over llama.cpp's KV cache, logits out as a torch tensor (no copy).
 
@@ -125,7 +156,7 @@ class LlamaEngine:
 
         _quiet(llama_cpp)
         self._lib = llama_cpp
-        threads = threads or max(1, os.cpu_count() or 1)
+        self.threads = threads = threads or max(1, os.cpu_count() or 1)
         try:
             self.llm = llama_cpp.Llama(str(gguf_path), n_ctx=N_CTX, n_batch=512, n_threads=threads,
                                        n_threads_batch=threads, lora_path=str(lora_path) if lora_path else None,
@@ -153,9 +184,7 @@ class LlamaEngine:
         return self._eval([token])
 
     def _truncate(self, keep: int) -> None:
-        if keep < len(self.tokens):
-            self.llm._ctx.memory_seq_rm(0, keep, -1) if hasattr(self.llm._ctx, "memory_seq_rm") \
-                else self.llm._ctx.kv_cache_seq_rm(0, keep, -1)
+        """Forget all but the first `keep` tokens (llama-cpp-python's eval drops the cache after them)."""
         self.tokens = self.tokens[:keep]
         self.llm.n_tokens = keep
 
@@ -181,10 +210,8 @@ def _quiet(llama_cpp) -> None:
 
 def load(base_folder: Path, adapter_folder: Path | None, models_dir: Path):
     """A LoadedModel (agent.model) served by llama.cpp: the base folder's GGUF, the adapter exported
-    to GGUF, the base folder's tokenizer. A MemoloopError says why it cannot be. (Callers check
+    to GGUF, the GGUF's own tokenizer. A MemoloopError says why it cannot be. (Callers check
     `base_gguf(folder, assemble=False)` first: a folder without a GGUF is no error.)"""
-    from transformers import AutoTokenizer
-
     from agent.model import LoadedModel, _adapter_version, read_base_id
 
     why = missing()
@@ -195,7 +222,7 @@ def load(base_folder: Path, adapter_folder: Path | None, models_dir: Path):
         raise MemoloopError(f"model folder '{base_folder}' has no GGUF file for llama.cpp")
     lora = export_lora(adapter_folder, Path(models_dir) / "gguf-lora") if adapter_folder else None
     engine = LlamaEngine(gguf_path, lora)
-    tokenizer = AutoTokenizer.from_pretrained(str(base_folder), local_files_only=True)
+    tokenizer = LlamaTokenizer(engine.llm)
     version = _adapter_version(Path(adapter_folder)) if adapter_folder else None
     return LoadedModel(engine, tokenizer, read_base_id(Path(base_folder)), version, "cpu", torch.float32,
                        engine="llama.cpp")

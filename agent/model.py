@@ -18,6 +18,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import torch
 
 from agent.convert import prepare_default_model, read_base_id  # noqa: F401  (re-exported)
+from agent.decoding import argmax
 from agent.prompt import STOP_TOKEN_IDS
 from memory.errors import MemoloopError
 
@@ -153,7 +154,7 @@ def generate(loaded: LoadedModel, prompt: str, max_new_tokens: int = 160,
     logits = engine.start(ids)
     text = ""
     while True:
-        token = constraint.pick(logits, text) if constraint else int(logits.argmax())
+        token = constraint.pick(logits, text) if constraint else argmax(logits)
         new.append(token)
         usage.completion_tokens = len(new)
         if token in STOP_TOKEN_IDS:

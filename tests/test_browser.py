@@ -140,6 +140,22 @@ def test_a_cat_owner_logs_asks_rates_and_sees_the_loop(page, home_dir):
     assert [(f.rating, f.correction) for f in feedback] == [(1, None)]
     assert asked[0].citations and asked[0].citations[0]["text"] == NOTE
 
+    # a second question, the model loaded: what the code decided shows at once, then the words
+    page.locator('[data-testid="stChatInputTextArea"]').fill("When did Mochi sneeze?")
+    asked_at = time.monotonic()
+    page.keyboard.press("Enter")
+    reply = page.locator('[data-testid="stChatMessageContent"]').nth(3)
+    reply.get_by_text("From your notes of").wait_for(timeout=60_000)
+    decided = time.monotonic() - asked_at
+    reply.get_by_text("sneezed").wait_for(timeout=60_000)  # the model's first checked sentence, or the note
+    words = time.monotonic() - asked_at
+    print(f"Ask page, second question: notes shown after {decided:.2f} s, first words of the answer after {words:.2f} s")
+    page.locator('[data-testid="stExpander"]', has_text="From your notes").nth(1).wait_for(timeout=60_000)
+    settle(page)
+
+    asked, feedback = feedback_rows(home_dir)
+    assert [a.question for a in asked] == ["When did Mochi sneeze?"]
+
     go(page, "History")
     shoot(page, "5-history")
 

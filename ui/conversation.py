@@ -35,6 +35,16 @@ def shown_pieces(turn) -> Iterator[str]:
         yield markdown_safe(piece)
 
 
+def decided_line(draft) -> str:
+    """What the code decided before the model writes a word: which notes the answer rests on."""
+    days = list(dict.fromkeys(day_label(datetime.fromisoformat(c["at"])) for c in draft.citations))
+    if not days:
+        return ":material/search_off: Nothing in your journal matched this question."
+    more = f" and {len(days) - 4} more" if len(days) > 4 else ""
+    return (f":material/menu_book: From your notes of {', '.join(days[:4])}{more}; "
+            "each sentence is checked against them before it is shown.")
+
+
 def markdown_safe(text: str) -> str:
     """A '$' in an answer is money, not the start of a formula."""
     return text.replace("$", r"\$")

@@ -122,6 +122,7 @@ if question:
             turn = companion.ask_stream(question, subject=None if scope == ANY_PET else scope)
             if turn.draft.red_flag:
                 st.error(f"**See a vet now:** {turn.draft.red_flag}", icon=":material/emergency:")
+            st.caption(conversation.decided_line(turn.draft))  # decided in code: shown before the model writes
             with resources.generation_lock():
                 st.write_stream(conversation.shown_pieces(turn))
         except MemoloopError as exc:
