@@ -1,9 +1,9 @@
 """Answer quality on labelled journals that no threshold or prompt was tuned on, side by side with a baseline.
 
-    .venv/bin/python -m bench.answer_quality --data fresh2            # the journals nobody tuned on
+    .venv/bin/python -m bench.answer_quality --data fresh5            # the journals nobody tuned on
     .venv/bin/python -m bench.answer_quality                          # held-out journals, this code vs main before
     .venv/bin/python -m bench.answer_quality --data dev --no-baseline # the tuning journal, this code only
-    .venv/bin/python -m bench.answer_quality --triage --data fresh2   # red flags: emergency vs calm questions
+    .venv/bin/python -m bench.answer_quality --triage --data fresh5   # red flags: emergency vs calm questions
     .venv/bin/python -m bench.answer_quality --triage --data dev      # ... on a set the rules were tuned on
     .venv/bin/python -m bench.answer_quality --recall                 # recall only: must-cite notes found
 
@@ -11,10 +11,10 @@ bench/data/heldout_journals.json was written by a helper who never saw the proje
 tuning data; bench/data/dev_journal.json by another, for tuning. Each later set was written by a new
 helper that saw nothing of the project, run once before anything in it was read (README: "first
 run"), then tuned on: fresh_journals.json, fresh2_journals.json, fresh3_journals.json and
-fresh4_journals.json (the newest: the report set until the next one). Red flags the same way:
-triage_dev.json and triage_questions.json (tuned on from the start), triage_heldout2.json,
-triage_fresh.json, triage_fresh2.json, triage_fresh3.json and triage_fresh4.json, each run once
-before reading, then added to the pack's labelled examples (red flags by
+fresh4_journals.json; fresh5_journals.json is the newest, run once and not tuned on: the report set
+until the next one. Red flags the same way: triage_dev.json and triage_questions.json (tuned on
+from the start), triage_heldout2.json, triage_fresh.json ... triage_fresh4.json, each run once
+before reading, then added to the pack's labelled examples; triage_fresh5.json is not (red flags by
 meaning: agent/packs/cat_care/make_triage_examples.py). Each journal becomes a data home
 (pets, dated notes with metrics); each question is asked through the real answering path (recall,
 red flags, the default Gemma model + starter adapter, the guard) at the journal's "now". Per answer:
