@@ -99,13 +99,13 @@ def load_base(base_path: Path, device: str = "auto", quantize: str | None = None
 
 
 def load_model(base_path: Path, adapter_path: Path | None = None, device: str = "auto",
-               quantize: str | None = None, merge: bool = False) -> LoadedModel:
+               quantize: str | None = None, merge: bool = False, dtype: torch.dtype | None = None) -> LoadedModel:
     """The base model for answering, with the LoRA adapter applied when one is given.
 
     merge=True folds the adapter into the (unquantized) base weights: 15-20% more tokens/s on
     2 busy cores, at the price of bf16 rounding, so answers may differ from the unmerged adapter.
     """
-    model, tokenizer, device, dtype = load_base(base_path, device, quantize)
+    model, tokenizer, device, dtype = load_base(base_path, device, quantize, dtype=dtype)
     version = None
     if adapter_path is not None:
         model, version = _apply_adapter(model, Path(adapter_path))

