@@ -242,12 +242,17 @@ def check(answer: str, block: str | Block, trusted: tuple[str, ...] = (), no_num
             problems.append("copies the prompt's layout")
         if _loops(s):
             problems.append("repeats itself")
-        bag = set(words) | set(days)
+        bag = _bag(s, days)
         if _said_before(bag, said):
             problems.append("repeats an earlier sentence")
         said.append(bag)
         verdicts.append(Verdict(s, problems))
     return verdicts
+
+
+def _bag(sentence: str, days: list[str]) -> set[str]:
+    """What a sentence says, for telling a repeat: its content words and the days it names."""
+    return set(content_words(sentence)) | set(days)
 
 
 def _said_before(bag: set[str], said: list[set[str]]) -> bool:
@@ -260,7 +265,8 @@ def repeats(answer: str) -> bool:
     parts = sentences(answer)
     if not parts:
         return False
-    bags = [set(content_words(s)) | {"-".join(d) for d in DATE.findall(s)} for s in parts]
+    nothing = Block("")  # no notes: only its ISO dates tell a sentence's days
+    bags = [_bag(s, _days(s, nothing)) for s in parts]
     return _loops(parts[-1]) or _said_before(bags[-1], bags[:-1])
 
 

@@ -1,8 +1,8 @@
 """The fast answering path: llama.cpp (llama-cpp-python) on the same Gemma GGUF, with the LoRA adapter.
 
 Training stays transformers + peft, and the model folder and the adapter registry stay the truth;
-this module only serves them faster (bench/answer.py: ~8x the decode speed of fp32 transformers on
-2 cores, a quarter of the memory). The adapter is exported once to a GGUF LoRA adapter, named by
+this module only serves them faster (bench/answer.py: ~5x the decode speed of fp32 transformers on
+2 idle cores, a quarter of the memory). The adapter is exported once to a GGUF LoRA adapter, named by
 the digest of its weights, in the data home's models folder. Tokens are the GGUF's own,
 the very ids of the transformers tokenizer (the folder was converted from this GGUF), so the
 decoding constraints of agent.decoding apply unchanged: the same logits for the same token ids.

@@ -148,7 +148,7 @@ def generate(loaded: LoadedModel, prompt: str, max_new_tokens: int = 160,
     tok = loaded.tokenizer
     ids = tok(prompt).input_ids
     usage.prompt_tokens, usage.completion_tokens, usage.stopped = len(ids), 0, False
-    engine = loaded.model if hasattr(loaded.model, "start") else _Torch(loaded.model, loaded.device)
+    engine = loaded.model if loaded.engine == "llama.cpp" else _Torch(loaded.model, loaded.device)
     new: list[int] = []
     shown = ""
     logits = engine.start(ids)

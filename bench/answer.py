@@ -222,8 +222,9 @@ def same_answers(data: str) -> None:
     the adapter as GGUF LoRA) against the trained adapter under transformers (fp32)."""
     from agent import guard
     from agent.adapters import STARTER_ADAPTER
-    from agent.answer import Companion
+    from agent.answer import Companion, Turn
     from agent.convert import prepare_default_model
+    from agent.draft import draft_answer
     from agent.settings import Settings
     from bench.answer_quality import build_home, journal_now, load
     from memory import journal as jr
@@ -239,9 +240,6 @@ def same_answers(data: str) -> None:
                                   adapters=[STARTER_ADAPTER]) for e in ("llama.cpp", "transformers")}
             now = journal_now(j)
             for q in j["questions"]:
-                from agent.answer import Turn
-                from agent.draft import draft_answer
-
                 d = draft_answer(mem, comps["llama.cpp"].pack, comps["llama.cpp"].knowledge, q["q"], now=now)
                 bodies = []
                 for comp in comps.values():

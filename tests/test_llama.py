@@ -11,6 +11,7 @@ from agent import guard, llama
 from agent.adapters import STARTER_ADAPTER
 from agent.answer import Companion
 from agent.settings import Settings
+from bench.answer import NOTES
 from memory import journal
 
 needs_llama = pytest.mark.skipif(llama.missing() is not None, reason="llama-cpp-python is not installed")
@@ -66,14 +67,7 @@ def test_same_answers_as_the_trained_adapter_under_transformers(gemma_dir, mem):
     quantization moved a token of phrasing ("You wrote on ..." / "On ... you noted")."""
     for pet in ("Mochi", "Luna"):
         journal.add_subject(mem, pet, sex="female" if pet == "Luna" else "male", neutered=True)
-    notes = [("Mochi", "2024-02-13", "vet_visit", "Dr. Tanaka diagnosed a herpesvirus flare and prescribed L-lysine"),
-             ("Mochi", "2025-01-15", "symptom", "Sneezing came back after the move, clear discharge from the nose"),
-             ("Mochi", "2025-07-01", "weight", "Mochi weighs 4.2 kg"),
-             ("Mochi", "2025-09-12", "vaccine", "FVRCP booster at the Elm Street clinic"),
-             ("Luna", "2025-03-01", "symptom", "Luna vomited a hairball after breakfast"),
-             ("Luna", "2025-06-20", "litter", "Luna peed on the bathmat twice"),
-             ("Luna", "2025-08-02", "dental", "Dr. Okafor noted red gums, suggested daily brushing")]
-    for pet, day, kind, text in notes:
+    for pet, day, kind, text in NOTES:  # the journal of bench/answer.py
         journal.log(mem, text, subject=pet, at=day, kind=kind)
     answers = {}
     for engine in ("transformers", "llama.cpp"):
@@ -115,3 +109,24 @@ def test_without_llama_cpp_answering_falls_back_to_transformers_saying_so(gemma_
     assert comp.model.engine == "transformers"
     assert len(comp.warnings) == 1 and "llama-cpp-python is not usable" in comp.warnings[0]
     assert "answering with transformers instead" in comp.warnings[0]
+
+
+@needs_llama
+def test_the_gguf_tokenizer_gives_the_transformers_ids_and_pieces(gemma_dir, tmp_path):
+    """What lets agent.decoding's constraints run unchanged on llama.cpp."""
+    from transformers import AutoTokenizer
+
+    from agent.decoding import _token_tables
+    from agent.prompt import render_prompt
+
+    hf = AutoTokenizer.from_pretrained(str(gemma_dir))
+    fast = llama.load(gemma_dir, None, tmp_path / "models").tokenizer
+    texts = [render_prompt(q, "History:\n- 2025-01-15 (Mochi, symptom): Sneezing came back, clear discharge")
+             for q in QUESTIONS] + ["creatinine 142 µmol/L, 4.2 kg, £620 — café ✓ 日本"]
+    for text in texts:
+        ids = hf(text).input_ids
+        assert fast(text).input_ids == ids
+        assert fast.decode(ids) == hf.decode(ids, skip_special_tokens=True)
+    pieces, not_latin, months = _token_tables(hf)
+    mine = _token_tables(fast)
+    assert mine[0] == pieces and bool((mine[1] == not_latin).all()) and bool((mine[2] == months).all())
