@@ -5,6 +5,8 @@ between is repaired the next time the index is opened.
 """
 from __future__ import annotations
 
+import math
+import unicodedata
 from datetime import date, datetime
 
 from sqlalchemy import func
@@ -20,7 +22,14 @@ DEFAULT_KINDS = ("note",)
 
 
 def clean_text(value: str | None, field: str = "text") -> str:
+    """Stripped user text; empty, over-long, non-text or control characters are refused, not stored."""
+    if value is not None and not isinstance(value, str):
+        raise MemoloopError(f"{field} {value!r} is not text; give it in quotes, e.g. \"Mochi sneezed twice\"")
     text = (value or "").strip()
+    bad = next((c for c in text if is_control(c)), None)
+    if bad is not None:
+        raise MemoloopError(f"{field} holds the control character U+{ord(bad):04X} at position {text.index(bad)}; "
+                            "remove it (only line breaks and tabs are allowed)")
     if not text:
         raise MemoloopError(f"{field} is empty; write what happened, e.g. 'Mochi sneezed twice'")
     if len(text) > MAX_TEXT_CHARS:
@@ -30,7 +39,35 @@ def clean_text(value: str | None, field: str = "text") -> str:
     return text
 
 
+def is_control(c: str) -> bool:
+    return unicodedata.category(c) in ("Cc", "Cs") and c not in "\n\t\r"
+
+
+def check_metrics(metrics) -> dict:
+    """{"weight_kg": 4.2}: names are text, values finite numbers."""
+    if metrics is None:
+        return {}
+    if not isinstance(metrics, dict):
+        raise MemoloopError(f"metrics {metrics!r} is not a JSON object like {{\"weight_kg\": 4.2}}")
+    for name, value in metrics.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise MemoloopError(f"metric '{name}' = {value!r} is not a finite number; give e.g. {{\"{name}\": 4.2}}")
+    return dict(metrics)
+
+
+def check_tags(tags) -> list:
+    if tags is None:
+        return []
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        raise MemoloopError(f"tags {tags!r} is not a list of words like [\"vet\", \"monthly\"]")
+    return [clean_text(t, "tag") for t in tags]
+
+
 def check_kind(kind: str | None, kinds) -> str:
+    if kind is not None and not isinstance(kind, str):
+        raise MemoloopError(f"kind {kind!r} is not text; use one of: {', '.join(kinds or DEFAULT_KINDS)}")
+    if kind is not None and not kind.strip():
+        raise MemoloopError(f"kind '{kind}' is empty; use one of: {', '.join(kinds or DEFAULT_KINDS)}")
     kind = (kind or "note").strip().lower()
     if kinds and kind not in kinds:
         raise MemoloopError(f"kind '{kind}' is not known; use one of: {', '.join(kinds)}")
@@ -117,7 +154,7 @@ def log(mem: Memory, text: str, *, subject: str | None = None, at: str | datetim
     with mem.session() as s:
         subject_id = find_subject(s, subject).id if subject else None
         obs = Observation(subject_id=subject_id, happened_at=happened, kind=kind, text=text,
-                          metrics=metrics or {}, tags=list(tags or []), source=source)
+                          metrics=check_metrics(metrics), tags=check_tags(list(tags or [])), source=source)
         s.add(obs)
         s.commit()
     mem.sync_index()
@@ -145,8 +182,8 @@ def correct(mem: Memory, obs_id: int, *, text: str | None = None, at: str | date
             happened_at=parse_when(at) if at else old.happened_at,
             kind=check_kind(kind, kinds) if kind else old.kind,
             text=clean_text(text) if text is not None else old.text,
-            metrics=old.metrics if metrics is None else metrics,
-            tags=old.tags if tags is None else list(tags),
+            metrics=old.metrics if metrics is None else check_metrics(metrics),
+            tags=old.tags if tags is None else check_tags(list(tags)),
             source=old.source, supersedes_id=old.id,
         )
         s.add(new)
@@ -173,6 +210,20 @@ def undo_correction(mem: Memory, obs_id: int) -> Observation:
     return get(mem, old.id)
 
 
+def undo(mem: Memory, obs_id: int) -> tuple[Observation, str]:
+    """Undo what happened last to `obs_id`: a delete (it comes back) or a correction (the old text does)."""
+    with mem.session() as s:
+        obs = s.get(Observation, obs_id)
+    if obs is None:
+        raise MemoloopError(f"observation {obs_id} does not exist")
+    if obs.deleted_at is not None:
+        return restore(mem, obs_id), "delete"
+    if obs.live and obs.supersedes_id is not None:
+        return undo_correction(mem, obs_id), "correction"
+    raise MemoloopError(f"observation {obs_id} was neither deleted nor a correction; nothing to undo "
+                        "(give the id that delete or edit printed)")
+
+
 def delete(mem: Memory, obs_id: int) -> Observation:
     return _set_deleted(mem, obs_id, deleted=True)
 
@@ -186,6 +237,15 @@ def _set_deleted(mem: Memory, obs_id: int, *, deleted: bool) -> Observation:
         obs = s.get(Observation, obs_id)
         if obs is None:
             raise MemoloopError(f"observation {obs_id} does not exist")
+        if obs.superseded_by_id is not None:
+            raise MemoloopError(f"observation {obs_id} was replaced by #{obs.superseded_by_id}; "
+                                f"{'delete' if deleted else 'restore'} that one instead")
+        if not deleted and obs.supersedes_id is not None:
+            old = s.get(Observation, obs.supersedes_id)
+            if old.superseded_by_id != obs.id:
+                raise MemoloopError(f"observation {obs_id} was a correction that was undone; edit #{old.id} instead")
+        if deleted and obs.deleted_at is not None:
+            raise MemoloopError(f"observation {obs_id} is already deleted (memoloop undo {obs_id} brings it back)")
         obs.deleted_at, obs.indexed = (now() if deleted else None), False
         s.add(obs)
         s.commit()

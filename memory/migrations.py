@@ -181,8 +181,17 @@ def m007_profiles_and_guard(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE interaction ADD COLUMN cut JSON NOT NULL DEFAULT '[]'"))
 
 
+def m008_uids(conn: Connection) -> None:
+    """Notes, interactions and feedback carry a uid that survives a backup: importing the same
+    backup twice, or into the home it came from, finds each row already there."""
+    for table in ("observation", "interaction", "feedback"):
+        conn.execute(text(f"ALTER TABLE {table} ADD COLUMN uid VARCHAR"))
+        conn.execute(text(f"UPDATE {table} SET uid = lower(hex(randomblob(16)))"))
+        conn.execute(text(f"CREATE UNIQUE INDEX ix_{table}_uid ON {table} (uid)"))
+
+
 MIGRATIONS = [m001_initial, m002_history_and_index_state, m003_keyword_search, m004_interactions,
-              m005_learning, m006_schedule, m007_profiles_and_guard]
+              m005_learning, m006_schedule, m007_profiles_and_guard, m008_uids]
 
 
 def apply(conn: Connection, upto: int | None = None) -> list[str]:

@@ -1,6 +1,7 @@
 """The records: SQL is the source of truth; the vector index is derived from it."""
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime, timezone
 from typing import Any, Optional
 
@@ -29,6 +30,11 @@ class UTCDateTime(TypeDecorator):
 
 def _when(**kw) -> Any:
     return Field(sa_type=UTCDateTime, **kw)
+
+
+def _uid() -> Any:
+    """A random id that travels with the row through a backup (see memory/backup.py)."""
+    return Field(default_factory=lambda: uuid.uuid4().hex, index=True, unique=True)
 
 
 def _json(default_factory) -> Any:
@@ -65,6 +71,7 @@ class Observation(SQLModel, table=True):
 
     __tablename__ = "observation"
     id: Optional[int] = Field(default=None, primary_key=True)
+    uid: str = _uid()
     subject_id: Optional[int] = Field(default=None, foreign_key="subject.id", index=True)
     happened_at: datetime = _when(index=True)
     logged_at: datetime = _when(default_factory=now)
@@ -89,6 +96,7 @@ class Interaction(SQLModel, table=True):
 
     __tablename__ = "interaction"
     id: Optional[int] = Field(default=None, primary_key=True)
+    uid: str = _uid()
     asked_at: datetime = _when(default_factory=now)
     question: str
     subject_id: Optional[int] = Field(default=None, foreign_key="subject.id")
@@ -113,6 +121,7 @@ class Feedback(SQLModel, table=True):
 
     __tablename__ = "feedback"
     id: Optional[int] = Field(default=None, primary_key=True)
+    uid: str = _uid()
     interaction_id: int = Field(foreign_key="interaction.id", index=True)
     created_at: datetime = _when(default_factory=now)
     rating: int = 0  # +1 up, -1 down, 0 a correction without a rating

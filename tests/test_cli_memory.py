@@ -24,7 +24,7 @@ def test_contract_log_recall_export_reindex(home_dir, tmp_path, capsys):
     out = tmp_path / "all.jsonl"
     assert main(["export", "--out", str(out), "--home", str(home_dir)]) == 0
     types = [json.loads(line)["type"] for line in out.read_text().splitlines()]
-    assert types == ["subject", "observation"]
+    assert types == ["memoloop", "subject", "observation", "end"]
     capsys.readouterr()
     assert main(["reindex", "--json", "--home", str(home_dir)]) == 0
     assert json.loads(capsys.readouterr().out) == {"indexed": 1}
@@ -53,7 +53,8 @@ def test_user_mistakes_are_one_line_exit_2_no_traceback(home_dir, tmp_path):
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1 and message in lines[0], (args, result.stderr)
         assert "Traceback" not in result.stderr
-    assert run_cli("export", home=home_dir).stdout == ""  # nothing was stored by any of them
+    stored = [json.loads(line)["type"] for line in run_cli("export", home=home_dir).stdout.splitlines()]
+    assert stored == ["memoloop", "end"]  # nothing was stored by any of them
 
 
 def test_a_pets_sex_and_neutered_status_are_kept_and_exported(home_dir, tmp_path, capsys):
@@ -78,3 +79,33 @@ def test_a_home_that_is_not_writable(tmp_path):
     result = run_cli("subjects", "list", home=blocker / "home")
     assert result.returncode == 2
     assert "is not writable" in result.stderr and "--home" in result.stderr
+
+
+def test_edit_delete_and_undo_from_the_cli_keep_every_version(home_dir, capsys):
+    def cli(*args):
+        assert main([*args, "--json", "--home", str(home_dir)]) == 0, args
+        return json.loads(capsys.readouterr().out)
+
+    cli("subjects", "add", "Mochi")
+    first = cli("log", "Mochi weighs 4.2 kg", "--subject", "Mochi", "--at", "2025-01-03")
+    fixed = cli("edit", str(first["id"]), "Mochi weighs 4.3 kg")
+    assert fixed["text"] == "Mochi weighs 4.3 kg" and fixed["at"] == first["at"]
+    assert cli("undo", str(fixed["id"]))["id"] == first["id"]  # the correction undone: 4.2 is back
+    def live():
+        assert main(["export", "--home", str(home_dir)]) == 0
+        notes = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+        return [n["text"] for n in notes if n["type"] == "observation" and not n["deleted_at"]
+                and not n["superseded_by_id"]]
+
+    assert live() == ["Mochi weighs 4.2 kg"]
+    gone = cli("delete", str(first["id"]))
+    assert live() == []
+    back = cli("undo", str(gone["id"]))
+    assert back["undone"] == "delete" and live() == ["Mochi weighs 4.2 kg"]
+    for args, message in [(["edit", "99", "x"], "observation 99 does not exist"),
+                          (["undo", str(first["id"])], "nothing to undo"),
+                          (["delete", str(fixed["id"])], "already deleted"),
+                          (["edit", "abc", "x"], "'abc' is not a note id"),
+                          (["edit", str(first["id"])], "edit needs the new TEXT")]:
+        result = run_cli(*args, home=home_dir)
+        assert result.returncode == 2 and message in result.stderr and len(result.stderr.splitlines()) == 1, args

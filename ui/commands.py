@@ -96,10 +96,11 @@ def cmd_import(args):
     report = import_file(_memory(args), Path(args.file), kinds=_kinds(), allow_future=args.allow_future,
                          progress=None if args.json else _progress_bar)
     r = report.to_json()
-    emit(args, r, f"imported {r['observations']} observations"
-         + (f", {r['subjects']} subjects" if r["subjects"] else "")
-         + (f", {r['interactions']} interactions" if r["interactions"] else "")
-         + (f" (skipped {r['duplicates']} already stored)" if r["duplicates"] else ""))
+    counts = ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in r.items()
+                       if isinstance(n, int) and n and name not in ("duplicates", "observations", "files"))
+    emit(args, r, f"imported {r['observations']} observations" + (f", {counts}" if counts else "")
+         + (f" (skipped {r['duplicates']} already stored)" if r["duplicates"] else "")
+         + "".join(f"\nkept {kept}" for kept in r.get("kept", [])))
 
 
 def _progress_bar(total: int):
@@ -127,20 +128,40 @@ def cmd_recall(args):
 
 
 def cmd_export(args):
-    from memory.transfer import export_jsonl
+    from memory.backup import export_backup
 
-    content = export_jsonl(_memory(args))
-    if args.out:
-        out = Path(args.out)
-        tmp = out.with_name(out.name + ".tmp")
-        try:
-            tmp.write_text(content, encoding="utf-8")
-            tmp.replace(out)
-        except OSError as exc:
-            raise MemoloopError(f"cannot write '{out}': {exc.strerror or exc}") from None
-        print(f"exported {content.count(chr(10))} records to {out}", file=sys.stderr)
-    else:
-        sys.stdout.write(content)
+    mem = _memory(args)
+    if not args.out:
+        sys.stdout.write(export_backup(mem))
+        return
+    out = export_backup(mem, Path(args.out))
+    extra = "" if out.endswith(".zip") else " (records only: --out FILE.zip adds the adapter weights)"
+    print(f"backed up everything to {out}{extra}", file=sys.stderr)
+
+
+def cmd_edit(args):
+    from memory import journal
+    from memory.dates import day_label
+
+    if args.text is None and args.at is None and args.kind is None:
+        raise MemoloopError("edit needs the new TEXT, --at or --kind, e.g. memoloop edit 12 'Mochi weighs 4.3 kg'")
+    obs = journal.correct(_memory(args), args.id, text=args.text, at=args.at, kind=args.kind, kinds=_kinds())
+    emit(args, observation_json(obs), f"#{args.id} is now #{obs.id} on {day_label(obs.happened_at)} "
+                                      f"(undo with: memoloop undo {obs.id})")
+
+
+def cmd_delete(args):
+    from memory import journal
+
+    obs = journal.delete(_memory(args), args.id)
+    emit(args, observation_json(obs), f"deleted #{obs.id} (undo with: memoloop undo {obs.id})")
+
+
+def cmd_undo(args):
+    from memory import journal
+
+    obs, what = journal.undo(_memory(args), args.id)
+    emit(args, {**observation_json(obs), "undone": what}, f"undid the {what}: #{obs.id} is back")
 
 
 def cmd_ask(args):
@@ -189,6 +210,12 @@ def _positive_int(value: str) -> int:
     return int(value)
 
 
+def _note_id(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a note id (a whole number, as log --json prints)")
+    return int(value)
+
+
 def register(sub) -> None:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--home", default=argparse.SUPPRESS, help=HOME_HELP)
@@ -216,8 +243,8 @@ def register(sub) -> None:
     p.add_argument("--allow-future", action="store_true", help="accept a date in the future (a planned event)")
     p.set_defaults(run=cmd_log)
 
-    p = sub.add_parser("import", parents=[common], help="import observations from .jsonl or .csv")
-    p.add_argument("file", help="fields: subject, at, text, kind?, metrics?, tags?")
+    p = sub.add_parser("import", parents=[common], help="import notes (.jsonl, .csv) or restore a backup (.zip)")
+    p.add_argument("file", help="notes with fields subject, at, text, kind?, metrics?, tags?; or a backup from export")
     p.add_argument("--allow-future", action="store_true", help="accept dates in the future")
     p.set_defaults(run=cmd_import)
 
@@ -241,9 +268,25 @@ def register(sub) -> None:
     p.add_argument("--note", help="a private note about this answer")
     p.set_defaults(run=cmd_feedback)
 
-    p = sub.add_parser("export", parents=[common], help="everything, lossless, as re-importable JSONL")
-    p.add_argument("--out", help="file to write (default: standard output)")
+    p = sub.add_parser("export", parents=[common], help="back up everything, lossless and re-importable")
+    p.add_argument("--out", help="FILE.zip (everything, with adapter weights) or FILE.jsonl (records only); "
+                                 "default: the records on standard output")
     p.set_defaults(run=cmd_export)
+
+    p = sub.add_parser("edit", parents=[common], help="correct a note (the old version is kept as history)")
+    p.add_argument("id", type=_note_id, help="the note's id (from log, recall or history)")
+    p.add_argument("text", nargs="?", help="the corrected text")
+    p.add_argument("--at", help="the corrected date: YYYY-MM-DD or an ISO datetime")
+    p.add_argument("--kind", help="the corrected kind")
+    p.set_defaults(run=cmd_edit)
+
+    p = sub.add_parser("delete", parents=[common], help="delete a note (memoloop undo ID brings it back)")
+    p.add_argument("id", type=_note_id, help="the note's id")
+    p.set_defaults(run=cmd_delete)
+
+    p = sub.add_parser("undo", parents=[common], help="undo a delete or a correction")
+    p.add_argument("id", type=_note_id, help="the id that delete or edit printed")
+    p.set_defaults(run=cmd_undo)
 
     p = sub.add_parser("reindex", parents=[common], help="rebuild the vector index from the database")
     p.set_defaults(run=cmd_reindex)

@@ -7,7 +7,7 @@ import streamlit as st
 
 from memory import journal
 from memory.recall import recall
-from memory.transfer import export_jsonl
+from memory.backup import backup_zip
 from ui import entries, resources, widgets
 
 ALL_PETS, ALL_KINDS = "All pets", "All kinds"
@@ -101,8 +101,9 @@ with widgets.user_errors():
         st.download_button("These entries (CSV)", entries.entries_csv(shown, names),
                            file_name=f"memoloop-entries-{stamp}.csv", mime="text/csv",
                            icon=":material/table_view:", disabled=not shown)
-        st.download_button("Full backup (JSON Lines)", lambda: export_jsonl(mem),
-                           file_name=f"memoloop-backup-{stamp}.jsonl", mime="application/jsonl",
+        st.download_button("Full backup (.zip)", lambda: backup_zip(mem),
+                           file_name=f"memoloop-backup-{stamp}.zip", mime="application/zip",
                            icon=":material/backup:")
-    st.caption("The CSV opens in any spreadsheet. The backup holds everything (pets, notes, questions, "
-               "ratings) and restores with `memoloop import FILE`.")
+    st.caption("The CSV opens in any spreadsheet. The backup holds everything (pets, every version of "
+               "every note, questions, ratings, corrections, trained adapters, schedule, settings) and restores "
+               "with `memoloop import FILE`.")
