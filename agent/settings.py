@@ -45,4 +45,5 @@ class Settings:
         path = home.root / "settings.json"
         tmp = path.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
+        tmp.chmod(0o600)
         os.replace(tmp, path)

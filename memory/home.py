@@ -19,6 +19,11 @@ def default_home() -> Path:
     return Path(base) / "memoloop"
 
 
+def _private(path: Path, mode: int) -> None:
+    if path.stat().st_mode & 0o077:
+        path.chmod(mode)
+
+
 @dataclass(frozen=True)
 class Home:
     root: Path
@@ -28,7 +33,12 @@ class Home:
         """Resolve, create and check the data home; a read-only folder is a clear error."""
         root = Path(path).expanduser() if path else default_home()
         try:
-            root.mkdir(parents=True, exist_ok=True)
+            root.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if root.stat().st_uid == os.getuid():  # a pet's health record: nobody else on this computer reads it
+                _private(root, 0o700)
+                for path in root.iterdir():  # the database and settings of a home made before this rule
+                    if path.is_file():
+                        _private(path, 0o600)
             # a probe of its own: two processes may open the same home at once
             fd, probe = tempfile.mkstemp(dir=root, prefix=".write-test-")
             os.close(fd)
@@ -40,7 +50,7 @@ class Home:
             ) from None
         home = cls(root.resolve())
         for sub in (home.chroma_dir, home.models_dir, home.adapters_dir, home.datasets_dir, home.logs_dir):
-            sub.mkdir(parents=True, exist_ok=True)
+            sub.mkdir(parents=True, exist_ok=True, mode=0o700)
         return home
 
     @property

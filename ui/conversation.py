@@ -5,6 +5,7 @@ the disclaimer as a caption below.
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Iterator
 
@@ -46,8 +47,13 @@ def decided_line(draft) -> str:
 
 
 def markdown_safe(text: str) -> str:
-    """A '$' in an answer is money, not the start of a formula."""
-    return text.replace("$", r"\$")
+    """User and model text shown as the words it is: every ASCII punctuation mark is escaped, so a
+    note's `![](https://...)` is not an image the browser fetches (nor a link, a heading or a
+    formula: a '$' is money)."""
+    return _PUNCTUATION.sub(r"\\\1", text)
+
+
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 
 
 def citation_lines(citations: list[dict]) -> list[str]:

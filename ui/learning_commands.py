@@ -69,7 +69,7 @@ def run_json(run) -> dict:
 
 
 def cmd_retrain(args):
-    from retrain import runs
+    from retrain import runs, schedule
 
     mem = _memory(args)
     if not args.now:
@@ -79,7 +79,7 @@ def cmd_retrain(args):
             return
         emit(args, run_json(latest[0]), _run_line(latest[0]))
         return
-    run = runs.spawn(mem, runs.create(mem, "manual"))
+    run = runs.spawn(mem, runs.create(mem, "manual", schedule.policy(mem).config))
     print(f"retrain run {run.id} started (log: {run.log_path})", file=sys.stderr)
     run = runs.wait(mem, run.id, on_progress=None if args.json else _progress_printer())
     emit(args, run_json(run), _run_line(run))

@@ -19,7 +19,7 @@ mem = resources.memory()
 
 def start_retrain() -> None:
     try:
-        run = runs.spawn(mem, runs.create(mem, "manual"))
+        run = runs.spawn(mem, runs.create(mem, "manual", schedule.policy(mem).config))
     except MemoloopError as exc:
         widgets.notify(widgets.sentence(exc), error=True)
         return
