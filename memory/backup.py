@@ -23,6 +23,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 import types
 import uuid
 import zipfile
@@ -34,6 +35,7 @@ from typing import Union, get_args, get_origin
 from sqlalchemy import insert, update
 from sqlmodel import SQLModel, select
 
+from memory import crash
 from memory.dates import now
 from memory.errors import MemoloopError
 from memory.files import read_lines, read_text
@@ -88,6 +90,8 @@ def export_backup(mem: Memory, out: Path | None = None) -> str:
     suffix = out.suffix.lower()
     if suffix not in (".jsonl", ".zip"):
         raise MemoloopError(f"--out '{out}' must end in .zip (everything, with adapter weights) or .jsonl (records only)")
+    for stale in out.parent.glob(f".{out.name}.*.partial"):  # left by an export that was killed
+        stale.unlink(missing_ok=True)
     tmp = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.partial")
     try:
         if suffix == ".jsonl":
@@ -104,6 +108,7 @@ def export_backup(mem: Memory, out: Path | None = None) -> str:
             with open(tmp, "rb+") as handle:
                 _sync(handle)
         os.chmod(tmp, 0o600)
+        crash.point("export-written")
         os.replace(tmp, out)
     except OSError as exc:
         raise MemoloopError(f"cannot write '{out}': {exc.strerror or exc}; nothing was written") from None
@@ -313,8 +318,11 @@ def _a(ann) -> str:
 
 # --- restore ------------------------------------------------------------------------------
 
-def restore(mem: Memory, path: Path, progress=None) -> RestoreReport:
+def restore(mem: Memory, path: Path) -> RestoreReport:
     path = Path(path)
+    for stale in mem.home.root.glob(".restore-*"):  # left by a restore killed over an hour ago
+        if time.time() - stale.stat().st_mtime > 3600:
+            shutil.rmtree(stale, ignore_errors=True)
     rows, bundle = _open(path)
     try:
         version = _check_format(path, rows)
@@ -326,12 +334,12 @@ def restore(mem: Memory, path: Path, progress=None) -> RestoreReport:
             if learning and bundle is not None:
                 report.files = _place_files(mem, path, bundle, rows[0][1].get("files") or [], staged)
             _write(s, mem, staged, learning, bundle is not None, report)
+            crash.point("restore-written")
             s.commit()
     finally:
         if bundle is not None:
             bundle.close()
-    tick = progress(mem.pending()) if progress is not None else None
-    mem.sync_index(batch=512, progress=tick)
+    mem.sync_index()
     return report
 
 

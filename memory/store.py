@@ -15,14 +15,17 @@ from memory.models import Observation
 class Memory:
     """Opens the home's database (migrating it) and, lazily, its vector index."""
 
-    def __init__(self, home: Home):
+    def __init__(self, home: Home, progress=None):
+        """`progress(total)` -> `tick(n)`: shown whenever notes are embedded into the index (an import,
+        or catching up after a crash, which can take minutes for thousands of notes)."""
         self.home = home
         self.engine = db.connect(home.database_url)
+        self.progress = progress
         self._index: ObservationIndex | None = None
 
     @classmethod
-    def open(cls, path=None) -> "Memory":
-        return cls(Home.open(path))
+    def open(cls, path=None, progress=None) -> "Memory":
+        return cls(Home.open(path), progress)
 
     def close(self) -> None:
         """Release the database connections and the vector index's files; a long-lived process
@@ -40,6 +43,7 @@ class Memory:
 
     @property
     def index(self) -> ObservationIndex:
+        """The vector index, caught up with SQL (a crash may have left rows out of it)."""
         if self._index is None:
             self._index = ObservationIndex(self.home.chroma_dir)
             self.sync_index()
@@ -53,7 +57,7 @@ class Memory:
         with self.engine.connect() as conn:
             return conn.execute(text("SELECT count(*) FROM observation WHERE NOT indexed")).scalar_one()
 
-    def sync_index(self, batch: int = 2000, progress=None) -> int:
+    def sync_index(self, batch: int = 512) -> int:
         """Bring the index up to SQL: add live rows, drop deleted or superseded ones.
 
         While one batch is embedded, the one before is written to Chroma and marked in SQL by a
@@ -61,6 +65,7 @@ class Memory:
         """
         index = self.index
         self._refill_lost_index(index)
+        progress = self._tick()
         done, after, writing = 0, 0, None
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="memoloop-sync") as writer:
             while True:
@@ -79,6 +84,11 @@ class Memory:
                 if not rows:
                     return done
                 writing = writer.submit(self._write_and_mark, rows, vectors)
+
+    def _tick(self):
+        """The progress callback for what is pending now, if there is enough to be worth showing."""
+        pending = self.pending() if self.progress is not None else 0
+        return self.progress(pending) if pending > 1 else None
 
     def _refill_lost_index(self, index) -> None:
         with self.session() as s:

@@ -45,10 +45,10 @@ def parse_rows(path: Path) -> list[tuple[int, dict]]:
     return read_lines(path, content)
 
 
-def import_file(mem: Memory, path: Path, *, kinds=None, allow_future: bool = False, progress=None):
+def import_file(mem: Memory, path: Path, *, kinds=None, allow_future: bool = False):
     """Import notes (an ImportReport) or restore a backup (a backup.RestoreReport)."""
     if backup.is_backup(path):
-        return backup.restore(mem, path, progress=progress)
+        return backup.restore(mem, path)
     rows = parse_rows(path)
     report = ImportReport()
     with mem.session() as s:
@@ -72,8 +72,7 @@ def import_file(mem: Memory, path: Path, *, kinds=None, allow_future: bool = Fal
             s.execute(insert(Observation), [n.model_dump(exclude={"id"}) for n in notes])
         report.observations = len(notes)
         s.commit()
-    tick = progress(mem.pending()) if progress is not None else None
-    mem.sync_index(batch=512, progress=tick)
+    mem.sync_index()
     return report
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlmodel import select
 
 from agent.adapters import STARTER_ADAPTER, adapter_files_ok
+from memory import crash
 from memory.dates import now
 from memory.errors import MemoloopError
 from memory.models import Adapter
@@ -87,6 +88,8 @@ def activate(mem: Memory, version: str) -> Adapter:
         s.flush()  # the retirement must reach the unique index before the activation
         target.status, target.activated_at = "active", now()
         s.add(target)
+        s.flush()
+        crash.point("promote")
         s.commit()
         return target
 

@@ -36,6 +36,7 @@ import torch.nn.functional as F
 from agent.convert import prepare_default_model, publish_dir, read_base_id, temp_dir_for
 from agent.model import load_base
 from agent.prompt import END, render_prompt, render_target
+from memory import crash
 from memory.errors import MemoloopError
 from retrain.config import MODES, TrainConfig
 
@@ -206,6 +207,7 @@ def save_adapter(model, out: Path, meta: dict) -> None:
             p.data = p.data.to(torch.bfloat16)
         model.save_pretrained(str(tmp))
         (tmp / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+        crash.point("adapter-saved")
         publish_dir(tmp, Path(out))
     finally:
         for p, dtype in zip(trainable, dtypes):

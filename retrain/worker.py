@@ -16,6 +16,7 @@ from pathlib import Path
 
 from agent.convert import prepare_default_model, read_base_id
 from agent.settings import Settings
+from memory import crash
 from memory.dates import now
 from memory.errors import MemoloopError
 from memory.offline import offline_environment
@@ -98,6 +99,7 @@ def _train_and_gate(mem: Memory, run_id: int, cfg: TrainConfig, policy: GatePoli
                "active_version": active.version if active else None}
     registry.register(mem, version, out, run_id=run_id, base_model=read_base_id(base),
                       metrics={"eval_loss": losses, **metrics})
+    crash.point("registered")
     if promote:
         registry.activate(mem, version)
     else:

@@ -12,10 +12,11 @@ from ui.cli import emit, home_arg
 HOME_HELP = "data home folder (default: $MEMOLOOP_HOME or ~/.local/share/memoloop)"
 
 
-def _memory(args):
+def open_memory(args):
+    """The home's memory; embedding many notes (an import, catching up after a crash) shows a bar."""
     from memory.store import Memory
 
-    return Memory.open(home_arg(args))
+    return Memory.open(home_arg(args), progress=None if getattr(args, "json", False) else _progress_bar)
 
 
 def _kinds():
@@ -33,7 +34,7 @@ def _pack():
 def cmd_subjects(args):
     from memory import journal
 
-    mem = _memory(args)
+    mem = open_memory(args)
     if args.action == "add":
         if not args.name:
             raise MemoloopError("subjects add needs a NAME, e.g. memoloop subjects add Mochi")
@@ -77,7 +78,7 @@ def cmd_log(args):
         if not 0 < args.weight < 50:
             raise MemoloopError(f"--weight {args.weight} is not a cat's weight in kg; give e.g. 4.2")
         metrics["weight_kg"] = args.weight
-    obs = journal.log(_memory(args), args.text, subject=args.subject, at=args.at, kind=args.kind,
+    obs = journal.log(open_memory(args), args.text, subject=args.subject, at=args.at, kind=args.kind,
                       metrics=metrics, tags=args.tag or [], allow_future=args.allow_future, kinds=_kinds())
     emit(args, observation_json(obs, args.subject),
          f"logged #{obs.id} on {day_label(obs.happened_at)}" + (f" for {args.subject}" if args.subject else ""))
@@ -93,8 +94,7 @@ def observation_json(obs, subject_name=None) -> dict:
 def cmd_import(args):
     from memory.transfer import import_file
 
-    report = import_file(_memory(args), Path(args.file), kinds=_kinds(), allow_future=args.allow_future,
-                         progress=None if args.json else _progress_bar)
+    report = import_file(open_memory(args), Path(args.file), kinds=_kinds(), allow_future=args.allow_future)
     r = report.to_json()
     counts = ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in r.items()
                        if isinstance(n, int) and n and name not in ("duplicates", "observations", "files"))
@@ -106,7 +106,7 @@ def cmd_import(args):
 def _progress_bar(total: int):
     from tqdm import tqdm
 
-    bar = tqdm(total=total, desc="indexing", unit="note", file=sys.stderr, leave=False)
+    bar = tqdm(total=total, desc="indexing notes for search", unit="note", file=sys.stderr, leave=False)
 
     def tick(n: int):
         bar.update(n)
@@ -120,7 +120,7 @@ def cmd_recall(args):
     from memory.recall import recall
 
     pack = _pack()
-    result = recall(_memory(args), args.question, subject=args.subject, k=args.k, vocabulary=pack.vocabulary,
+    result = recall(open_memory(args), args.question, subject=args.subject, k=args.k, vocabulary=pack.vocabulary,
                     specific=pack.specific)
     hits = result.relevant
     lines = [f"{h.score:.2f}  {day_label(h.at)}  {h.subject:<10} {h.kind:<10} {h.text}" for h in hits]
@@ -130,7 +130,7 @@ def cmd_recall(args):
 def cmd_export(args):
     from memory.backup import export_backup
 
-    mem = _memory(args)
+    mem = open_memory(args)
     if not args.out:
         sys.stdout.write(export_backup(mem))
         return
@@ -145,7 +145,7 @@ def cmd_edit(args):
 
     if args.text is None and args.at is None and args.kind is None:
         raise MemoloopError("edit needs the new TEXT, --at or --kind, e.g. memoloop edit 12 'Mochi weighs 4.3 kg'")
-    obs = journal.correct(_memory(args), args.id, text=args.text, at=args.at, kind=args.kind, kinds=_kinds())
+    obs = journal.correct(open_memory(args), args.id, text=args.text, at=args.at, kind=args.kind, kinds=_kinds())
     emit(args, observation_json(obs), f"#{args.id} is now #{obs.id} on {day_label(obs.happened_at)} "
                                       f"(undo with: memoloop undo {obs.id})")
 
@@ -153,21 +153,21 @@ def cmd_edit(args):
 def cmd_delete(args):
     from memory import journal
 
-    obs = journal.delete(_memory(args), args.id)
+    obs = journal.delete(open_memory(args), args.id)
     emit(args, observation_json(obs), f"deleted #{obs.id} (undo with: memoloop undo {obs.id})")
 
 
 def cmd_undo(args):
     from memory import journal
 
-    obs, what = journal.undo(_memory(args), args.id)
+    obs, what = journal.undo(open_memory(args), args.id)
     emit(args, {**observation_json(obs), "undone": what}, f"undid the {what}: #{obs.id} is back")
 
 
 def cmd_ask(args):
     from agent.answer import Companion
 
-    companion = Companion(_memory(args), progress=lambda msg: print(msg, file=sys.stderr))
+    companion = Companion(open_memory(args), progress=lambda msg: print(msg, file=sys.stderr))
     answer = companion.ask(args.question, subject=args.subject)
     for warning in companion.warnings:
         print(f"memoloop: warning: {warning}", file=sys.stderr)
@@ -187,14 +187,14 @@ def cmd_feedback(args):
     from memory.interactions import add_feedback
 
     rating = 1 if args.up else -1 if args.down else 0
-    fb = add_feedback(_memory(args), args.interaction_id, rating=rating, correction=args.correction,
+    fb = add_feedback(open_memory(args), args.interaction_id, rating=rating, correction=args.correction,
                       note=args.note or "")
     emit(args, {"id": fb.id, "interaction_id": fb.interaction_id, "rating": fb.rating,
                 "correction": fb.correction}, f"thanks: feedback #{fb.id} saved")
 
 
 def cmd_reindex(args):
-    n = _memory(args).reindex()
+    n = open_memory(args).reindex()
     emit(args, {"indexed": n}, f"reindexed {n} observations")
 
 

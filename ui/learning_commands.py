@@ -14,9 +14,9 @@ HOME_HELP = "data home folder (default: $MEMOLOOP_HOME or ~/.local/share/memoloo
 
 
 def _memory(args):
-    from memory.store import Memory
+    from ui.commands import open_memory
 
-    return Memory.open(home_arg(args))
+    return open_memory(args)
 
 
 def cmd_dataset(args):
