@@ -191,21 +191,21 @@ def _sha256(path: Path) -> str:
 # --- reading ------------------------------------------------------------------------------
 
 def is_backup(path: Path) -> bool:
-    """A .zip, or JSON lines whose first record is typed (a backup or a version-1 export)."""
+    """A .zip; JSON lines that start with the format header; or a version-1 export (every line
+    typed, notes with their ids). Anything else is a file of notes for memory/transfer.py."""
     path = Path(path)
     if path.suffix.lower() == ".zip":
         return True
     if path.suffix.lower() != ".jsonl":
         return False
     try:
-        with open(path, "rb") as handle:
-            for line in handle:
-                if line.strip():
-                    first = json.loads(line)
-                    return isinstance(first, dict) and "type" in first
-    except (OSError, ValueError):
-        return False
-    return False
+        rows = [r for _, r in read_lines(path, read_text(path))]
+    except MemoloopError:
+        return False  # the notes importer names the fault
+    if rows and rows[0].get("type") == FORMAT:
+        return True
+    return bool(rows) and all("type" in r for r in rows) and any(
+        r["type"] == "observation" and "id" in r for r in rows)
 
 
 def _open(path: Path) -> tuple[list[tuple[int, dict]], zipfile.ZipFile | None]:

@@ -56,7 +56,7 @@ def _no_constant(name: str):
 
 def csv_rows(path: Path, content: str, required: set[str], needs: str) -> list[tuple[int, dict]]:
     """(line number, row) for each row of a CSV whose header must name `required` columns once each."""
-    reader = csv.reader(io.StringIO(content, newline=""))
+    reader = csv.reader(io.StringIO(content, newline=""), strict=True)
     try:
         header = next(reader, None)
         if not header or not required <= {h.strip() for h in header}:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from memory.errors import MemoloopError
-from memory.journal import clean_text
+from memory.journal import clean_text, optional_text
 from memory.models import Feedback, Interaction
 from memory.store import Memory
 
@@ -32,11 +32,13 @@ def add_feedback(mem: Memory, interaction_id: int, *, rating: int = 0, correctio
         raise MemoloopError(f"rating {rating} is not valid; use +1 (up), -1 (down) or 0 (correction only)")
     if correction is not None:
         correction = clean_text(correction, "the correction")
+    note = optional_text(note, "note")
     if rating == 0 and correction is None:
         raise MemoloopError("feedback needs --up, --down or --correction TEXT")
     get_interaction(mem, interaction_id)
     with mem.session() as s:
-        fb = Feedback(interaction_id=interaction_id, rating=rating, correction=correction, note=note or "")
+        fb = Feedback(interaction_id=interaction_id, rating=rating, correction=correction,
+                      note=note)
         s.add(fb)
         s.commit()
         return fb

@@ -31,12 +31,21 @@ def clean_text(value: str | None, field: str = "text") -> str:
         raise MemoloopError(f"{field} holds the control character U+{ord(bad):04X} at position {text.index(bad)}; "
                             "remove it (only line breaks and tabs are allowed)")
     if not text:
-        raise MemoloopError(f"{field} is empty; write what happened, e.g. 'Mochi sneezed twice'")
+        hint = {"text": "write what happened, e.g. 'Mochi sneezed twice'",
+                "subject name": "give the pet's name, e.g. Mochi"}.get(field, "write something or leave it out")
+        raise MemoloopError(f"{field} is empty; {hint}")
     if len(text) > MAX_TEXT_CHARS:
         raise MemoloopError(
             f"{field} is {len(text)} characters; the limit is {MAX_TEXT_CHARS}: split it into several notes"
         )
     return text
+
+
+def optional_text(value, field: str) -> str:
+    """Like clean_text, but nothing (or only spaces) is allowed and gives ''."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return ""
+    return clean_text(value, field)
 
 
 def is_control(c: str) -> bool:
@@ -76,6 +85,20 @@ def check_kind(kind: str | None, kinds) -> str:
 
 # --- subjects -----------------------------------------------------------------------------
 
+def check_birth_date(value, field: str = "--birth-date") -> date | None:
+    """A birth date from text or a date; not in the future."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, date):
+        try:
+            value = date.fromisoformat(str(value).strip())
+        except ValueError:
+            raise MemoloopError(f"{field} '{value}' is not a date; use YYYY-MM-DD") from None
+    if value > date.today():
+        raise MemoloopError(f"{field} '{value}' is in the future; give the day the pet was born")
+    return value
+
+
 def find_subject(s: Session, name: str) -> Subject:
     found = s.exec(select(Subject).where(func.lower(Subject.name) == name.strip().lower())).first()
     if found is None:
@@ -99,6 +122,8 @@ def add_subject(mem: Memory, name: str, species: str = "cat", birth_date: date |
                 notes: str = "", sex: str | None = None, neutered: bool | None = None) -> Subject:
     name = clean_text(name, "subject name")
     sex = check_sex(sex)
+    birth_date = check_birth_date(birth_date)
+    notes = optional_text(notes, "notes")
     with mem.session() as s:
         if s.exec(select(Subject).where(func.lower(Subject.name) == name.lower())).first():
             raise MemoloopError(f"subject '{name}' already exists; pick another name")
@@ -113,6 +138,9 @@ def update_subject(mem: Memory, name: str, *, new_name: str | None = None, speci
                    birth_date: date | None = None, notes: str | None = None, sex: str | None = None,
                    neutered: bool | None = None) -> Subject:
     sex = check_sex(sex)
+    birth_date = check_birth_date(birth_date)
+    if notes is not None:
+        notes = optional_text(notes, "notes")
     with mem.session() as s:
         subject = find_subject(s, name)
         if new_name and new_name.strip().lower() != subject.name.lower():

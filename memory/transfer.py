@@ -1,4 +1,5 @@
-"""Importing notes: JSONL or CSV rows of {subject, at, text, kind?, metrics?, tags?}.
+"""Importing notes: JSONL or CSV rows of {subject, at, text, kind?, metrics?, tags?}; a JSONL line
+{"type": "subject", "name": ..., "sex"?, "neutered"?, "birth_date"?, "species"?, "notes"?} adds a pet.
 
 An import is all or nothing: every row is checked first, then all rows land in one transaction.
 A backup (a .zip, or JSON lines with typed records) goes to memory/backup.py instead, so
@@ -17,11 +18,13 @@ from memory import backup
 from memory.dates import iso, parse_when
 from memory.errors import MemoloopError
 from memory.files import csv_rows, read_lines, read_text
-from memory.journal import check_kind, check_metrics, check_tags, clean_text
+from memory.journal import (check_birth_date, check_kind, check_metrics, check_sex, check_tags, clean_text,
+                            optional_text)
 from memory.models import Observation, Subject
 from memory.store import Memory
 
 FIELDS = ("subject", "at", "text", "kind", "metrics", "tags")
+SUBJECT_FIELDS = {"name", "species", "sex", "neutered", "birth_date", "notes"}
 
 
 @dataclass
@@ -59,6 +62,13 @@ def import_file(mem: Memory, path: Path, *, kinds=None, allow_future: bool = Fal
         notes = []
         for number, record in rows:
             try:
+                kind_of_row = record.pop("type", "observation")
+                if kind_of_row == "subject":
+                    _stage_subject(s, record, names)
+                    continue
+                if kind_of_row != "observation":
+                    raise MemoloopError(f"type {kind_of_row!r} is not valid in a file of notes; use subject or "
+                                        "observation (a backup starts with a {\"type\": \"memoloop\"} line)")
                 obs = _observation(record, names, kinds, allow_future)
             except MemoloopError as exc:
                 raise MemoloopError(f"{path} line {number}: {exc}; nothing was imported") from None
@@ -74,6 +84,25 @@ def import_file(mem: Memory, path: Path, *, kinds=None, allow_future: bool = Fal
         s.commit()
     mem.sync_index()
     return report
+
+
+def _stage_subject(s, record: dict, names: dict) -> None:
+    unknown = sorted(set(record) - SUBJECT_FIELDS)
+    if unknown:
+        raise MemoloopError(f"'{unknown[0]}' is not a field of a pet; valid: {', '.join(sorted(SUBJECT_FIELDS))}")
+    name = clean_text(record.get("name"), "subject name")
+    if name.lower() in names:
+        return
+    neutered = record.get("neutered")
+    if neutered is not None and not isinstance(neutered, bool):
+        raise MemoloopError(f"neutered {neutered!r} is not valid; use true, false or leave it out")
+    subject = Subject(name=name, species=(optional_text(record.get("species"), "species") or "cat").lower(),
+                      notes=optional_text(record.get("notes"), "notes"),
+                      birth_date=check_birth_date(record.get("birth_date"), "birth_date"),
+                      sex=check_sex(record.get("sex")), neutered=neutered)
+    s.add(subject)
+    s.flush()
+    names[name.lower()] = subject
 
 
 def _observation(record: dict, names: dict, kinds, allow_future: bool) -> Observation:

@@ -72,12 +72,14 @@ def register(mem: Memory, version: str, path: Path, *, run_id: int | None, base_
 
 def activate(mem: Memory, version: str) -> Adapter:
     """Make `version` the one active adapter (a manual override of the gate is allowed)."""
+    with mem.session() as s:  # checked before the starter is registered: a refused command writes nothing
+        known = [a.version for a in s.exec(select(Adapter).order_by(Adapter.id))] or (
+            [STARTER_VERSION] if adapter_files_ok(STARTER_ADAPTER) else [])
+        if version not in known:
+            raise MemoloopError(f"adapter '{version}' does not exist; known versions: {', '.join(known) or 'none'}")
     ensure_starter(mem)
     with mem.session() as s:
-        target = s.exec(select(Adapter).where(Adapter.version == version)).first()
-        if target is None:
-            known = ", ".join(a.version for a in s.exec(select(Adapter).order_by(Adapter.id))) or "none"
-            raise MemoloopError(f"adapter '{version}' does not exist; known versions: {known}")
+        target = s.exec(select(Adapter).where(Adapter.version == version)).one()
         if not adapter_files_ok(Path(target.path)):
             raise MemoloopError(f"adapter '{version}' has no loadable files at '{target.path}'; "
                                 "pick another version")
@@ -96,6 +98,9 @@ def activate(mem: Memory, version: str) -> Adapter:
 
 def rollback(mem: Memory) -> Adapter:
     """Back to the adapter that was active before the current one."""
+    with mem.session() as s:
+        if len(s.exec(select(Adapter.id).limit(2)).all()) < 2:  # refused before the starter is registered
+            raise MemoloopError("there is no earlier adapter to roll back to")
     current = active(mem)
     with mem.session() as s:
         earlier = s.exec(select(Adapter).where(Adapter.status == "retired", Adapter.activated_at.is_not(None))

@@ -41,12 +41,7 @@ def test_the_whole_loop_with_the_network_blocked_makes_no_connection_and_keeps_f
     with Memory(Home.open(home)) as mem:  # a short retrain: the tiny model learns nothing more from more steps
         set_policy(mem, config=FAST)
     cli(home, log, "subjects", "add", "Mochi", "--sex", "female")
-    notes = tmp_path / "notes.jsonl"
-    notes.write_text("".join(json.dumps({"subject": "Mochi", "at": f"2025-0{m}-1{m}", "text": t}) + "\n"
-                             for m, t in enumerate(["Mochi sneezed twice", "Vet gave Mochi her FVRCP booster",
-                                                    "Mochi weighs 4.2 kg"], start=1)))
-    cli(home, log, "import", str(notes))
-    cli(home, log, "log", "Mochi vomited a hairball", "--subject", "Mochi", "--at", "2025-04-01")
+    cli(home, log, "log", "Mochi sneezed twice", "--subject", "Mochi", "--at", "2025-01-11")
     records = tmp_path / "mine.json"
     records.write_text(json.dumps([{"instruction": "Is lily toxic to cats?", "output": "Yes: every part of it."},
                                    {"instruction": "Can cats eat onions?", "output": "No: onions harm cats."},
@@ -61,7 +56,6 @@ def test_the_whole_loop_with_the_network_blocked_makes_no_connection_and_keeps_f
     if not retrain["promoted"]:
         cli(home, log, "adapters", "activate", retrain["adapter"])
     cli(home, log, "export", "--out", str(home / "backup.zip"))
-    cli(tmp_path / "restored", log, "import", str(home / "backup.zip"))
 
     server = subprocess.Popen([str(Path(sys.executable).with_name("memoloop")), "up", "--port", "8631",
                                "--home", str(home)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date
 from pathlib import Path
 
 from memory.errors import MemoloopError
@@ -33,12 +32,13 @@ def _pack():
 
 def cmd_subjects(args):
     from memory import journal
+    from memory.journal import check_birth_date
 
     mem = open_memory(args)
     if args.action == "add":
         if not args.name:
             raise MemoloopError("subjects add needs a NAME, e.g. memoloop subjects add Mochi")
-        birth = _date(args.birth_date, "--birth-date") if args.birth_date else None
+        birth = check_birth_date(args.birth_date)
         s = journal.add_subject(mem, args.name, species=args.species, birth_date=birth, notes=args.notes or "",
                                 sex=args.sex, neutered=args.neutered)
         fixed = {True: "neutered", False: "not neutered"}.get(s.neutered)
@@ -60,13 +60,6 @@ def cmd_subjects(args):
 def _subject_json(s) -> dict:
     return {"id": s.id, "name": s.name, "species": s.species, "sex": s.sex, "neutered": s.neutered,
             "birth_date": s.birth_date.isoformat() if s.birth_date else None, "notes": s.notes}
-
-
-def _date(value: str, flag: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise MemoloopError(f"{flag} '{value}' is not a date; use YYYY-MM-DD") from None
 
 
 def cmd_log(args):
@@ -210,6 +203,18 @@ def _positive_int(value: str) -> int:
     return int(value)
 
 
+def _count(value: str) -> int:
+    if not value.strip().isdigit() or not 1 <= int(value) <= 50:
+        raise MemoloopError(f"-k {value} is not valid; give 1 to 50")
+    return int(value)
+
+
+def _port(value: str) -> int:
+    if not value.strip().isdigit() or not 1024 <= int(value) <= 65535:
+        raise MemoloopError(f"--port {value} is not valid; use 1024 to 65535")
+    return int(value)
+
+
 def _note_id(value: str) -> int:
     if not value.isdigit() or int(value) < 1:
         raise argparse.ArgumentTypeError(f"'{value}' is not a note id (a whole number, as log --json prints)")
@@ -251,7 +256,7 @@ def register(sub) -> None:
     p = sub.add_parser("recall", parents=[common], help="find the notes that answer a question")
     p.add_argument("question")
     p.add_argument("--subject", help="only this pet (plus household notes)")
-    p.add_argument("-k", type=int, default=5, help="at most this many notes (default 5)")
+    p.add_argument("-k", type=_count, default=5, help="at most this many notes (1 to 50, default 5)")
     p.set_defaults(run=cmd_recall)
 
     p = sub.add_parser("ask", parents=[common], help="ask for advice grounded in your notes")
@@ -293,5 +298,5 @@ def register(sub) -> None:
 
     p = sub.add_parser("up", help="open memoloop in your browser (on this computer only)")
     p.add_argument("--home", default=argparse.SUPPRESS, help=HOME_HELP)
-    p.add_argument("--port", type=int, default=8501, help="port on 127.0.0.1 (default 8501)")
+    p.add_argument("--port", type=_port, default=8501, help="port on 127.0.0.1 (1024 to 65535, default 8501)")
     p.set_defaults(run=cmd_up)

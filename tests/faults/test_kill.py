@@ -23,6 +23,7 @@ from agent.settings import Settings
 from memory import journal
 from memory.backup import export_backup
 from memory.crash import ENV_VAR
+from memory.errors import MemoloopError
 from memory.store import Memory
 from retrain import registry, runs
 from tests.test_backup import lived_in, tables  # noqa: F401  (a fixture, and the table-by-table comparison)
@@ -125,6 +126,8 @@ def test_kill_while_training_saving_registering_and_promoting(learner, monkeypat
             while runs.get(mem, run.id).progress.get("phase") != "train":
                 assert time.monotonic() < deadline
                 time.sleep(0.2)
+            with pytest.raises(MemoloopError, match=f"retrain run {run.id} is already running"):
+                runs.create(mem, "manual")  # one retrain at a time
             os.killpg(run.pid, signal.SIGKILL)
         ended = runs.wait(mem, run.id, poll_s=0.3)
         assert ended.status == "failed" and "stopped without finishing" in ended.error, (crash, ended)

@@ -39,8 +39,9 @@ with st.form("settings"):
                           format_func=ENGINE_LABELS.get,
                           help="llama.cpp serves the same model and adapter several times faster on a CPU; "
                                "transformers is what training uses.")
-    length = st.number_input("Longest answer (tokens)", min_value=32, max_value=1024, step=16,
-                             value=int(current.max_new_tokens),
+    length = st.number_input("Longest answer (tokens)", min_value=min(32, int(current.max_new_tokens)),
+                             max_value=max(1024, int(current.max_new_tokens)), step=16,
+                             value=int(current.max_new_tokens),  # a settings.json edited by hand may be outside
                              help="A token is about three quarters of a word. Shorter answers come sooner.")
     saved = st.form_submit_button("Save settings", type="primary", icon=":material/save:", key="save_settings")
 if saved:
