@@ -25,8 +25,10 @@ def adapter_base(folder: Path) -> str | None:
 
 
 def adapter_files_ok(folder: Path) -> bool:
+    """Weights in safetensors only: a .bin adapter would be unpickled, and a file from elsewhere
+    (a backup, a download) must never run code."""
     folder = Path(folder)
-    return (folder / "adapter_config.json").is_file() and any(folder.glob("adapter_model.*"))
+    return (folder / "adapter_config.json").is_file() and (folder / "adapter_model.safetensors").is_file()
 
 
 def adapter_choices(mem: Memory, settings: Settings) -> list[Path]:

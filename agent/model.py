@@ -17,6 +17,7 @@ from typing import Iterator
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import torch
 
+from agent.adapters import adapter_files_ok
 from agent.convert import prepare_default_model, read_base_id  # noqa: F401  (re-exported)
 from agent.decoding import argmax
 from agent.prompt import STOP_TOKEN_IDS
@@ -119,7 +120,7 @@ def _apply_adapter(model, adapter_path: Path):
     from peft import PeftModel
 
     hint = "delete it (or roll back to another adapter) and the base model answers alone"
-    if not (adapter_path / "adapter_config.json").is_file() or not any(adapter_path.glob("adapter_model.*")):
+    if not adapter_files_ok(adapter_path):  # safetensors only: nothing from a file is unpickled
         raise MemoloopError(f"adapter folder '{adapter_path}' is missing or incomplete; {hint}")
     try:
         model = PeftModel.from_pretrained(model, str(adapter_path), is_trainable=False)

@@ -17,9 +17,15 @@ from pathlib import Path
 
 import numpy as np
 
+from memory.errors import MemoloopError
+
 COLLECTION = "observations"
 HOUSEHOLD = 0  # Chroma metadata has no null: household notes carry subject 0
 MAX_BATCH = 5000  # below Chroma's largest batch (5,461 here)
+
+
+class IndexDamaged(MemoloopError):
+    """The Chroma folder cannot be opened; SQL, the source of truth, is untouched."""
 
 
 def embedding_function():
@@ -56,10 +62,17 @@ class ObservationIndex:
         self.collections = {}  # subject id (0 = household) -> collection
         self._pool = None  # threads to ask several collections at once
         with exclusive(self.chroma_dir):
-            self.client = chromadb.PersistentClient(
-                path=str(chroma_dir), settings=Settings(anonymized_telemetry=False, allow_reset=True)
-            )
-            names = [c.name for c in self.client.list_collections()]
+            try:
+                self.client = chromadb.PersistentClient(
+                    path=str(chroma_dir), settings=Settings(anonymized_telemetry=False, allow_reset=True)
+                )
+                names = [c.name for c in self.client.list_collections()]
+            except Exception as exc:  # chromadb raises its own InternalError, sqlite3 errors, ValueError...
+                from chromadb.api.client import SharedSystemClient
+
+                SharedSystemClient.clear_system_cache()  # or the next open in this process reuses the broken one
+                raise IndexDamaged(f"the search index in '{chroma_dir}' is damaged ({str(exc)[:120]}); your notes "
+                                   "are safe in the database: rebuild the index with: memoloop reindex") from None
             self._add_known(names)
         if COLLECTION in names:
             self._split_single_collection()

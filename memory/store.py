@@ -1,6 +1,7 @@
 """`Memory`: the database and the vector index of one data home, kept in step."""
 from __future__ import annotations
 
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import bindparam, text
@@ -8,7 +9,7 @@ from sqlmodel import Session, select
 
 from memory import db
 from memory.home import Home
-from memory.index import ObservationIndex, metadata
+from memory.index import IndexDamaged, ObservationIndex, metadata
 from memory.models import Observation
 
 
@@ -117,8 +118,14 @@ class Memory:
         )
 
     def reindex(self) -> int:
-        """Rebuild the vector index from SQL, the source of truth."""
-        self.index.reset()
+        """Rebuild the vector index from SQL, the source of truth; a damaged index folder is replaced."""
+        try:
+            self._index = self._index or ObservationIndex(self.home.chroma_dir)
+            self._index.reset()
+        except IndexDamaged:
+            shutil.rmtree(self.home.chroma_dir, ignore_errors=True)
+            self.home.chroma_dir.mkdir(mode=0o700)
+            self._index = ObservationIndex(self.home.chroma_dir)
         with self.session() as s:
             s.execute(text("UPDATE observation SET indexed = 0"))
             s.commit()

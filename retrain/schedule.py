@@ -8,6 +8,7 @@ be lambdas) that starts the trainer subprocess; the lease in retrain.lease and a
 """
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import func
@@ -156,7 +157,12 @@ def sync(scheduler, mem: Memory) -> None:
     """Make the stored job match the policy; leave it alone (and its missed runs) when it does."""
     pol = policy(mem)
     trigger = cron_trigger(pol.cron)
-    job = scheduler.get_job(JOB_ID, jobstore="default")
+    try:
+        job = scheduler.get_job(JOB_ID, jobstore="default")
+    except Exception as exc:  # a damaged job store (a pickle APScheduler cannot read): made again from the policy
+        logging.getLogger(__name__).warning("the stored retrain job was unreadable (%s); rebuilt from the schedule", exc)
+        scheduler.remove_job(JOB_ID, jobstore="default")
+        job = None
     if job is None or str(job.trigger) != str(trigger) or job.args != (str(mem.home.root),):
         job = scheduler.add_job(JOB_FUNC, trigger, args=[str(mem.home.root)], id=JOB_ID, jobstore="default",
                                 replace_existing=True, name="nightly retrain")

@@ -33,27 +33,6 @@ def test_a_crash_between_the_sql_write_and_the_index_write_is_repaired_on_next_o
     assert reopened.pending() == 0 and reopened.index.count() == len(cats) + 1
 
 
-def test_three_processes_writing_at_once_lose_nothing(mem, home_dir):
-    # each opens the index at the same moment too: Chroma's own SQLite used to fail "database is locked"
-    journal.add_subject(mem, "Mochi")
-    writers = [run_python(f"""
-        import sys
-        from memory import journal
-        from memory.store import Memory
-        m = Memory.open(sys.argv[1])
-        for i in range(10):
-            journal.log(m, f"writer {w} note {{i}}: Mochi played with the feather", subject="Mochi",
-                        at="2025-05-01")
-    """, home_dir) for w in (1, 2, 3)]
-    for proc in writers:
-        _, err = proc.communicate(timeout=300)
-        assert proc.returncode == 0, err[-2000:]
-    again = Memory.open(home_dir)
-    texts = {o.text for o in journal.timeline(again)}
-    assert len(texts) == 30
-    assert again.pending() == 0 and again.index.count() == 30
-
-
 def test_a_lost_index_folder_is_rebuilt_from_sql(mem, cats, home_dir):
     import shutil
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import sys
@@ -46,8 +47,20 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug or a broken environment, not the user's mistake
         if os.environ.get("MEMOLOOP_DEBUG"):
             raise
+        if disk_full(exc):  # SQLite rolled the transaction back: nothing half-written
+            print(f"memoloop: error: the disk is full or a file size limit was reached ({str(exc).splitlines()[0][:120]});"
+                  " free some space and run the command again: nothing was stored", file=sys.stderr)
+            return 2
         print(f"memoloop: failed: {type(exc).__name__}: {exc} (set MEMOLOOP_DEBUG=1 for details)", file=sys.stderr)
         return 1
+
+
+def disk_full(exc: BaseException) -> bool:
+    """A write refused for lack of space: ENOSPC, EFBIG, EDQUOT, or SQLite saying so."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+        return True
+    text = str(exc)
+    return "database or disk is full" in text or "disk I/O error" in text
 
 
 def emit(args, data, human: str) -> None:

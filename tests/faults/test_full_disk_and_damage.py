@@ -1,0 +1,88 @@
+"""A full disk and damaged files: a clear line, nothing half-written, SQL untouched, and a repair."""
+import resource
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from agent.answer import Companion
+from agent.settings import Settings
+from memory import journal
+from memory.store import Memory
+from retrain import registry, schedule
+from tests.test_bad_input import content
+from tests.test_backup import tiny_adapter
+
+
+def memoloop(*args, home, fsize=None):
+    """The command with the file size limit a full disk would impose (writes beyond it fail: EFBIG)."""
+    def limit():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+    exe = Path(sys.executable).with_name("memoloop")
+    return subprocess.run([str(exe), *args, "--home", str(home)], capture_output=True, text=True, timeout=300,
+                          preexec_fn=limit if fsize else None)
+
+
+def one_clear_line(result, *words):
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2 and len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert all(w in lines[0] for w in words), lines[0]
+
+
+def test_export_and_import_on_a_full_disk(mem, cats, home_dir, tmp_path):
+    registry.ensure_starter(mem)  # 7 MB of adapter weights to back up
+    before = content(home_dir)
+    out = tmp_path / "backup.zip"
+    one_clear_line(memoloop("export", "--out", str(out), home=home_dir, fsize=1 << 20),
+                   f"cannot write '{out}'", "File too large", "nothing was written")
+    assert not out.exists() and not list(tmp_path.glob(".backup.zip*"))
+
+    notes = tmp_path / "notes.jsonl"
+    notes.write_text("".join(f'{{"at": "2024-01-01", "text": "note {i} {"x" * 300}"}}\n' for i in range(3000)))
+    size = (home_dir / "memoloop.db").stat().st_size
+    one_clear_line(memoloop("import", str(notes), home=home_dir, fsize=size + 4096),
+                   "the disk is full", "nothing was stored")
+    assert content(home_dir) == before
+    con = sqlite3.connect(home_dir / "memoloop.db")
+    assert con.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+
+
+def test_a_damaged_search_index_is_named_and_rebuilt_by_reindex(mem, cats, home_dir):
+    mem.close()
+    before = content(home_dir)
+    (home_dir / "chroma" / "chroma.sqlite3").write_bytes(b"\x13" * 4096)
+    one_clear_line(memoloop("recall", "Has Mochi sneezed?", home=home_dir), "search index", "is damaged",
+                   "memoloop reindex")
+    fixed = memoloop("reindex", home=home_dir)
+    assert fixed.returncode == 0 and f"reindexed {len(cats)}" in fixed.stdout, fixed.stderr
+    assert "Mochi sneezed twice this morning" in memoloop("recall", "Has Mochi sneezed?", home=home_dir).stdout
+    assert content(home_dir) == before  # SQL, the source of truth, never touched
+
+
+def test_a_damaged_adapter_falls_back_and_rolls_back(mem, cats, home_dir, tiny_gemma_dir):
+    Settings(base_model=str(tiny_gemma_dir), max_new_tokens=8).save(mem.home)
+    for version in ("v1", "v2"):
+        folder = tiny_adapter(home_dir / "adapters" / version, tiny_gemma_dir)
+        registry.register(mem, version, folder, run_id=None, base_model=tiny_gemma_dir.name, metrics={})
+        registry.activate(mem, version)
+    (home_dir / "adapters" / "v2" / "adapter_model.safetensors").write_bytes(b"not weights")
+    companion = Companion(mem, progress=lambda msg: None)
+    answer = companion.ask("Has Mochi sneezed before?")
+    assert answer.adapter == "v1"  # the previous good adapter answered
+    assert any("v2" in w and "could not be loaded" in w for w in companion.warnings), companion.warnings
+    rolled = memoloop("adapters", "rollback", home=home_dir)
+    assert rolled.returncode == 0 and "v1 is the active adapter again" in rolled.stdout, rolled.stderr
+
+
+def test_a_damaged_job_store_is_rebuilt_from_the_schedule(mem, cats, home_dir):
+    scheduler = schedule.start(mem)
+    scheduler.shutdown(wait=True)
+    before = [o.text for o in journal.timeline(mem)]
+    with mem.engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE apscheduler_jobs SET job_state = x'00deadbeef'")
+    scheduler = schedule.start(mem)  # the broken job is dropped and made again from the policy
+    try:
+        assert scheduler.get_job(schedule.JOB_ID, jobstore="default").next_run_time is not None
+    finally:
+        scheduler.shutdown(wait=True)
+    assert [o.text for o in journal.timeline(Memory.open(home_dir))] == before
