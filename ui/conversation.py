@@ -47,13 +47,13 @@ def decided_line(draft) -> str:
 
 
 def markdown_safe(text: str) -> str:
-    """User and model text shown as the words it is: every ASCII punctuation mark is escaped, so a
-    note's `![](https://...)` is not an image the browser fetches (nor a link, a heading or a
-    formula: a '$' is money)."""
-    return _PUNCTUATION.sub(r"\\\1", text)
+    """User and model text shown as the words it is: the marks that start Markdown (images, links,
+    HTML, emphasis, code, tables, headings, formulas) are escaped, so a note's `![](https://...)`
+    is not an image the browser fetches, and a '$' is money."""
+    return _MARKUP.sub(r"\\\1", text)
 
 
-_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+_MARKUP = re.compile(r"([\\`*_\[\]<>!$~|#])")
 
 
 def citation_lines(citations: list[dict]) -> list[str]:
