@@ -331,9 +331,9 @@ def restore(mem: Memory, path: Path) -> RestoreReport:
         with mem.session() as s:
             report = RestoreReport()
             learning = _home_never_retrained(s)
-            if learning and bundle is not None:
+            _write(s, mem, staged, learning, bundle is not None, report)  # staged in the transaction
+            if learning and bundle is not None:  # checked whole, then moved into place
                 report.files = _place_files(mem, path, bundle, rows[0][1].get("files") or [], staged)
-            _write(s, mem, staged, learning, bundle is not None, report)
             crash.point("restore-written")
             s.commit()
     finally:

@@ -85,7 +85,11 @@ def test_kill_during_import_and_during_reindex(tmp_path):
     kill_when(first, home, lambda: 0 < indexed(home) < ROWS)  # stored in SQL, halfway into the index
     assert intact(home) and sql(home, "SELECT count(*) FROM observation") == [(ROWS,)]
 
-    again = memoloop("import", str(notes), "--json", home=home)  # the user runs it again
+    catching_up = memoloop("recall", "Where did Mochi nap?", home=home)  # the next command repairs the index
+    _, err = catching_up.communicate(timeout=600)
+    assert catching_up.returncode == 0 and "indexing notes for search" in err, err[-500:]  # and shows it
+    assert indexed(home) == ROWS
+    again = memoloop("import", str(notes), "--json", home=home)  # the user runs the import again
     out, err = again.communicate(timeout=600)
     assert again.returncode == 0, err
     assert json.loads(out) == {"observations": 0, "duplicates": ROWS}
