@@ -57,8 +57,10 @@ def content(home: Path) -> str:
         con.close()
 
 
-def files(folder: Path) -> dict[str, Path]:
+@pytest.fixture(scope="module")
+def bad_files(home) -> dict[str, Path]:
     """Every bad file the import commands are given."""
+    folder = home.parent / "files"
     folder.mkdir(exist_ok=True)
     made = {}
 
@@ -245,9 +247,8 @@ def test_there_are_at_least_80_cases():
 
 
 @pytest.mark.parametrize("args, message", CASES, ids=[" ".join(a)[:40] for a, _ in CASES])
-def test_a_bad_input_is_one_clear_line_exit_2_and_changes_nothing(home, tmp_path, capsys, args, message):
-    made = files(home.parent / "files")
-    args = [str(made[a[1:-1]]) if a.startswith("{") else a for a in args]
+def test_a_bad_input_is_one_clear_line_exit_2_and_changes_nothing(home, bad_files, capsys, args, message):
+    args = [str(bad_files[a[1:-1]]) if a.startswith("{") else a for a in args]
     before = content(home)
     assert main([*args, "--home", str(home)]) == 2
     out, err = capsys.readouterr()

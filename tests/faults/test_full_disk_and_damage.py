@@ -12,6 +12,7 @@ from memory.store import Memory
 from retrain import registry, schedule
 from tests.test_bad_input import content
 from tests.test_backup import tiny_adapter
+from ui.cli import main
 
 
 def memoloop(*args, home, fsize=None):
@@ -47,15 +48,17 @@ def test_export_and_import_on_a_full_disk(mem, cats, home_dir, tmp_path):
     assert con.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
 
 
-def test_a_damaged_search_index_is_named_and_rebuilt_by_reindex(mem, cats, home_dir):
+def test_a_damaged_search_index_is_named_and_rebuilt_by_reindex(mem, cats, home_dir, capsys):
     mem.close()
     before = content(home_dir)
     (home_dir / "chroma" / "chroma.sqlite3").write_bytes(b"\x13" * 4096)
-    one_clear_line(memoloop("recall", "Has Mochi sneezed?", home=home_dir), "search index", "is damaged",
-                   "memoloop reindex")
-    fixed = memoloop("reindex", home=home_dir)
-    assert fixed.returncode == 0 and f"reindexed {len(cats)}" in fixed.stdout, fixed.stderr
-    assert "Mochi sneezed twice this morning" in memoloop("recall", "Has Mochi sneezed?", home=home_dir).stdout
+    home = ["--home", str(home_dir)]
+    assert main(["recall", "Has Mochi sneezed?", *home]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "search index" in err[0] and "is damaged" in err[0] and "memoloop reindex" in err[0]
+    assert main(["reindex", *home]) == 0 and f"reindexed {len(cats)}" in capsys.readouterr().out
+    assert main(["recall", "Has Mochi sneezed?", *home]) == 0
+    assert "Mochi sneezed twice this morning" in capsys.readouterr().out
     assert content(home_dir) == before  # SQL, the source of truth, never touched
 
 
