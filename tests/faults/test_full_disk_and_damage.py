@@ -3,6 +3,7 @@ import resource
 import sqlite3
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 from agent.answer import Companion
@@ -11,6 +12,7 @@ from memory import journal
 from memory.store import Memory
 from retrain import registry, schedule
 from tests.test_bad_input import content
+from tests.conftest import REPO
 from tests.test_backup import tiny_adapter
 from ui.cli import main
 
@@ -89,3 +91,36 @@ def test_a_damaged_job_store_is_rebuilt_from_the_schedule(mem, cats, home_dir):
     finally:
         scheduler.shutdown(wait=True)
     assert [o.text for o in journal.timeline(Memory.open(home_dir))] == before
+
+
+def limited(code: str, fsize: int, *args) -> subprocess.CompletedProcess:
+    def limit():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code), *map(str, args)], capture_output=True,
+                          text=True, timeout=300, preexec_fn=limit, cwd=REPO)
+
+
+def test_an_adapter_or_a_snapshot_cut_short_by_a_full_disk_is_never_published(tmp_path, tiny_gemma_dir):
+    adapters = tmp_path / "adapters"
+    saved = limited("""
+        import sys
+        from pathlib import Path
+        from peft import LoraConfig, get_peft_model
+        from transformers import AutoModelForCausalLM
+        from retrain.trainer import save_adapter
+        model = get_peft_model(AutoModelForCausalLM.from_pretrained(sys.argv[1]),
+                               LoraConfig(r=16, target_modules=["q_proj", "v_proj"]))
+        save_adapter(model, Path(sys.argv[2]), {"version": "v9"})
+    """, 4096, tiny_gemma_dir, adapters / "v9")  # the config fits, the 16 KB of weights do not
+    assert saved.returncode != 0 and "File too large" in saved.stderr, saved.stderr[-800:]
+    assert list(adapters.iterdir()) == []  # no folder published, no temp folder left
+
+    snapshot = limited("""
+        import sys
+        from pathlib import Path
+        from retrain.dataset import Dataset, Record, write_snapshot
+        rows = [Record(f"When did Mochi sneeze? {i}", "", "On 2024-02-13. " * 20) for i in range(50)]
+        write_snapshot(Dataset(train=rows, eval=rows[:5], probe=[]), Path(sys.argv[1]))
+    """, 4096, tmp_path / "datasets" / "run-1")
+    assert snapshot.returncode != 0 and "File too large" in snapshot.stderr, snapshot.stderr[-800:]
+    assert not (tmp_path / "datasets" / "run-1").exists()  # only a .tmp folder, which nothing reads
