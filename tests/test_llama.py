@@ -73,7 +73,7 @@ def test_same_answers_as_the_trained_adapter_under_transformers(gemma_dir, mem):
     for engine in ("transformers", "llama.cpp"):
         comp = Companion(mem, settings=Settings(base_model=str(gemma_dir), engine=engine, max_new_tokens=64),
                          progress=lambda m: None, adapters=[STARTER_ADAPTER])
-        answers[engine] = [(comp.draft(q).block, comp.ask(q)) for q in QUESTIONS]
+        answers[engine] = [(comp.draft(q).block, comp.ask(q)) for q in QUESTIONS[:6]]  # bench.answer --same: all 10
         assert comp.model.engine == engine and comp.warnings == []
         assert {a.adapter for _, a in answers[engine]} == {comp.model.adapter_version} != {None}
     same_words = same_facts = 0
@@ -81,8 +81,8 @@ def test_same_answers_as_the_trained_adapter_under_transformers(gemma_dir, mem):
         assert slow.citations == fast.citations and slow.red_flag == fast.red_flag  # the code decided these
         same_words += slow.body == fast.body
         same_facts += guard.facts_stated(slow.body, block) == guard.facts_stated(fast.body, block)
-    assert same_words >= len(QUESTIONS) // 2, answers  # most are word for word
-    assert same_facts >= 0.95 * len(QUESTIONS), answers
+    assert same_words >= 3, answers  # most are word for word
+    assert same_facts == 6, answers
 
 
 @needs_llama
