@@ -243,3 +243,15 @@ def test_a_version_1_export_is_still_read(mem, cats, tmp_path):
         assert "Mochi weighs 4.3 kg" in live and "Mochi weighs 4.2 kg" not in live
         assert import_file(other, path).observations == 0  # the same version-1 file twice: nothing new
     assert corrected.supersedes_id == cats["Mochi weighs 4.2 kg"]
+
+
+def test_the_history_pages_download_is_the_same_zip(lived_in, tmp_path):
+    import io
+
+    from memory.backup import backup_zip
+
+    bundle = zipfile.ZipFile(io.BytesIO(backup_zip(lived_in)))
+    header = json.loads(bundle.read("memoloop.jsonl").decode().splitlines()[0])
+    assert header["version"] == VERSION and {f["path"] for f in header["files"]} <= set(bundle.namelist())
+    assert "adapters/v1/adapter_model.safetensors" in bundle.namelist()
+    assert not list(lived_in.home.root.glob(".export-*"))  # its temp folder is gone
