@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         if disk_full(exc):  # SQLite rolled the transaction back: nothing half-written
             print(f"memoloop: error: the disk is full or a file size limit was reached ({str(exc).splitlines()[0][:120]});"
                   " free some space and run the command again: nothing was stored", file=sys.stderr)
-            return 2
+            return 1  # a failure of the machine, not bad input (DESIGN.md: 2 is for bad input)
         print(f"memoloop: failed: {type(exc).__name__}: {exc} (set MEMOLOOP_DEBUG=1 for details)", file=sys.stderr)
         return 1
 
