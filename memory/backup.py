@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Union, get_args, get_origin
 
 from sqlalchemy import insert, update
-from sqlmodel import SQLModel, select
+from sqlmodel import select
 
 from memory import crash
 from memory.dates import now
@@ -333,7 +333,7 @@ def restore(mem: Memory, path: Path) -> RestoreReport:
             learning = _home_never_retrained(s)
             _write(s, mem, staged, learning, bundle is not None, report)  # staged in the transaction
             if learning and bundle is not None:  # checked whole, then moved into place
-                report.files = _place_files(mem, path, bundle, rows[0][1].get("files") or [], staged)
+                report.files = _place_files(mem, path, bundle, rows[0][1].get("files") or [])
             crash.point("restore-written")
             s.commit()
     finally:
@@ -383,7 +383,7 @@ def _home_never_retrained(s) -> bool:
     return not has_runs and not own
 
 
-def _place_files(mem: Memory, path: Path, bundle: zipfile.ZipFile, listed: list, staged) -> int:
+def _place_files(mem: Memory, path: Path, bundle: zipfile.ZipFile, listed: list) -> int:
     """Unpack and verify every listed file into a staging folder, then move each into place."""
     staging = mem.home.root / f".restore-{uuid.uuid4().hex[:8]}"
     try:
