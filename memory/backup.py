@@ -191,21 +191,26 @@ def _sha256(path: Path) -> str:
 # --- reading ------------------------------------------------------------------------------
 
 def is_backup(path: Path) -> bool:
-    """A .zip; JSON lines that start with the format header; or a version-1 export (every line
-    typed, notes with their ids). Anything else is a file of notes for memory/transfer.py."""
+    """A .zip; JSON lines that start with the format header; or a version-1 export (its first note
+    line is typed and carries an id). Anything else is a file of notes for memory/transfer.py.
+    Reads only up to the first line that is not a pet."""
     path = Path(path)
     if path.suffix.lower() == ".zip":
         return True
     if path.suffix.lower() != ".jsonl":
         return False
     try:
-        rows = [r for _, r in read_lines(path, read_text(path))]
-    except MemoloopError:
+        with open(path, encoding="utf-8-sig") as handle:
+            for line in handle:
+                if not line.strip():
+                    continue
+                record = json.loads(line)
+                if not isinstance(record, dict) or record.get("type") != "subject":
+                    return isinstance(record, dict) and (record.get("type") == FORMAT or (
+                        record.get("type") == "observation" and "id" in record))
+    except (OSError, ValueError):
         return False  # the notes importer names the fault
-    if rows and rows[0].get("type") == FORMAT:
-        return True
-    return bool(rows) and all("type" in r for r in rows) and any(
-        r["type"] == "observation" and "id" in r for r in rows)
+    return False
 
 
 def _open(path: Path) -> tuple[list[tuple[int, dict]], zipfile.ZipFile | None]:

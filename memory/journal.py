@@ -118,7 +118,7 @@ def check_sex(sex: str | None) -> str | None:
     return value
 
 
-def add_subject(mem: Memory, name: str, species: str = "cat", birth_date: date | None = None,
+def add_subject(mem: Memory, name: str, species: str = "cat", birth_date: date | str | None = None,
                 notes: str = "", sex: str | None = None, neutered: bool | None = None) -> Subject:
     name = clean_text(name, "subject name")
     sex = check_sex(sex)

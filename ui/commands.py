@@ -32,14 +32,12 @@ def _pack():
 
 def cmd_subjects(args):
     from memory import journal
-    from memory.journal import check_birth_date
 
     mem = open_memory(args)
     if args.action == "add":
         if not args.name:
             raise MemoloopError("subjects add needs a NAME, e.g. memoloop subjects add Mochi")
-        birth = check_birth_date(args.birth_date)
-        s = journal.add_subject(mem, args.name, species=args.species, birth_date=birth, notes=args.notes or "",
+        s = journal.add_subject(mem, args.name, species=args.species, birth_date=args.birth_date, notes=args.notes or "",
                                 sex=args.sex, neutered=args.neutered)
         fixed = {True: "neutered", False: "not neutered"}.get(s.neutered)
         emit(args, _subject_json(s), f"added {s.name} ({' '.join(filter(None, [s.sex, s.species]))}"

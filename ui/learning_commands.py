@@ -8,21 +8,16 @@ from pathlib import Path
 
 from memory.dates import iso
 from memory.errors import MemoloopError
-from ui.cli import emit, home_arg
+from ui.cli import emit
+from ui.commands import open_memory
 
 HOME_HELP = "data home folder (default: $MEMOLOOP_HOME or ~/.local/share/memoloop)"
-
-
-def _memory(args):
-    from ui.commands import open_memory
-
-    return open_memory(args)
 
 
 def cmd_dataset(args):
     from retrain import dataset
 
-    mem = _memory(args)
+    mem = open_memory(args)
     if args.action == "import":
         from retrain.dataset_import import import_records
 
@@ -71,7 +66,7 @@ def run_json(run) -> dict:
 def cmd_retrain(args):
     from retrain import runs, schedule
 
-    mem = _memory(args)
+    mem = open_memory(args)
     if not args.now:
         latest = runs.recent(mem, 1)
         if not latest:
@@ -119,7 +114,7 @@ def adapter_json(a) -> dict:
 def cmd_adapters(args):
     from retrain import registry
 
-    mem = _memory(args)
+    mem = open_memory(args)
     if args.action == "activate":
         if not args.version:
             raise MemoloopError("adapters activate needs a VERSION (see: memoloop adapters list)")
@@ -151,7 +146,7 @@ def schedule_json(mem) -> dict:
 def cmd_schedule(args):
     from retrain import schedule
 
-    mem = _memory(args)
+    mem = open_memory(args)
     if args.action == "set":
         if not args.cron and args.min_new_records is None:
             raise MemoloopError("schedule set needs a CRON like '30 3 * * *' and/or --min-new-records N")
