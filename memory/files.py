@@ -1,12 +1,16 @@
-"""Reading the files a user hands us: UTF-8 text, JSON lines and CSV, every fault one clear line."""
+"""Files in and out: reading what a user hands us (UTF-8 text, JSON lines, CSV; every fault one
+clear line), and writing so that a crash never leaves a half-written file under the final name."""
 from __future__ import annotations
 
 import csv
 import io
 import json
+import os
+import shutil
 from pathlib import Path
 
 from memory.errors import MemoloopError
+from memory.processes import alive
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
 csv.field_size_limit(64 * 1024 * 1024)  # the text limit (memory.journal) names a long field, not the csv module
@@ -76,3 +80,43 @@ def csv_rows(path: Path, content: str, required: set[str], needs: str) -> list[t
         return rows
     except csv.Error as exc:
         raise MemoloopError(f"{path} line {reader.line_num}: not valid CSV ({exc}); nothing was imported") from None
+
+
+def write_atomic(path: Path, data: str | bytes, mode: int = 0o600) -> None:
+    """Write a sibling temp file, flush it to disk, then rename it over `path`."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data.encode("utf-8") if isinstance(data, str) else data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def temp_dir_for(final: Path) -> Path:
+    """A fresh sibling temp folder (same filesystem, so the final rename is atomic); the leftovers
+    of crashed processes are removed on the way."""
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    for path in final.parent.glob(f".{final.name}.tmp-*"):
+        pid = path.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and int(pid) != os.getpid() and not alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+    tmp = final.with_name(f".{final.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    return tmp
+
+
+def publish_dir(tmp: Path, final: Path) -> None:
+    """Move a finished temp folder into place, replacing `final` only once the new one is complete."""
+    old = final.with_name(f".{final.name}.old-{os.getpid()}")
+    if final.exists():
+        shutil.rmtree(old, ignore_errors=True)
+        final.rename(old)
+    tmp.rename(final)
+    shutil.rmtree(old, ignore_errors=True)

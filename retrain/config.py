@@ -7,6 +7,7 @@ from memory.errors import MemoloopError
 
 PROJECTIONS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 MODES = ("lora", "qlora")
+STARTS = ("active", "base")
 
 
 @dataclass
@@ -25,12 +26,15 @@ class TrainConfig:
     max_grad_norm: float = 1.0
     seed: int = 0
     device: str = "auto"
+    start: str = "active"  # "active": train the active adapter further when its base matches; "base": fresh
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise MemoloopError(f"training mode '{self.mode}' is not one of {', '.join(MODES)}")
         if (self.max_steps is not None and self.max_steps < 1) or self.epochs <= 0:
             raise MemoloopError(f"steps {self.max_steps} / epochs {self.epochs}: both must be positive")
+        if self.start not in STARTS:
+            raise MemoloopError(f"start '{self.start}' is not one of {', '.join(STARTS)}")
         self.target_modules = tuple(self.target_modules)
 
     def to_json(self) -> dict:

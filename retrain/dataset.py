@@ -24,10 +24,12 @@ from memory.store import Memory
 from retrain.gate import agreement
 
 EVAL_PERCENT = 10  # by record hash: a record is in eval forever, whatever else arrives
-# Every adapter is trained from the bare base, so the format the starter taught must be learned
-# again each time: the replay slice of starter records is large, and the user's own records
-# are seen USER_WEIGHT times so that a handful of corrections is not drowned out.
-REPLAY_MAX = 600  # a seeded sample of the starter set's training part (2,945 records), against forgetting
+# A retrain continues the active adapter when it was trained on the same base: the format is kept,
+# and a starter replay as large as the user's own records guards against forgetting it. From the
+# bare base (the first adapter on another base model) the format must be learned again, so the
+# replay is large. The user's records are seen USER_WEIGHT times so a few corrections count.
+REPLAY_FROM_BASE = 600  # a seeded sample of the starter set's training part (2,945 records)
+REPLAY_MIN = 24  # continuing: at least this many starter records, however few the user's
 USER_WEIGHT = 2
 PROBE_SIZE = 24  # fixed starter records the gate checks for regressions
 # The shipped starter adapter trained on all starter records but a tenth held out by record hash:
@@ -52,6 +54,11 @@ class Record:
 
     def alpaca(self) -> dict:
         return {"instruction": self.instruction, "input": self.input, "output": self.output}
+
+    @classmethod
+    def of(cls, row: dict, source: str = "") -> "Record":
+        """From an Alpaca record (a dict with instruction, input, output)."""
+        return cls(row["instruction"], row.get("input") or "", row["output"], row.get("source", source))
 
 
 @dataclass
@@ -140,8 +147,9 @@ def invents_dates(record: Record) -> bool:
     return record.source == "approved" and bool(unsupported_dates(record.output, record.input))
 
 
-def build(mem: Memory, starter: list[Record] | None = None, seed: int = 0) -> Dataset:
-    """What the next retrain trains and evaluates on: deterministic for the same data."""
+def build(mem: Memory, starter: list[Record] | None = None, seed: int = 0, continuing: bool = True) -> Dataset:
+    """What the next retrain trains and evaluates on: deterministic for the same data.
+    `continuing`: training goes on from the active adapter (else from the bare base)."""
     records = approved(mem)
     invented = [r for r in records if invents_dates(r)]
     records = [r for r in records if r not in invented]
@@ -153,7 +161,8 @@ def build(mem: Memory, starter: list[Record] | None = None, seed: int = 0) -> Da
     unseen = [r for r in starter if starter_held_out(r.alpaca())]
     probe = sorted(unseen, key=lambda r: r.key)[:PROBE_SIZE]
     pool = sorted((r for r in starter if not starter_held_out(r.alpaca())), key=lambda r: r.key)
-    replay = random.Random(seed).sample(pool, min(len(pool), REPLAY_MAX)) if train else []
+    size = max(REPLAY_MIN, len(train)) if continuing else REPLAY_FROM_BASE
+    replay = random.Random(seed).sample(pool, min(len(pool), size)) if train else []
     return Dataset(train=train * USER_WEIGHT + replay, eval=held, probe=probe, invented=invented)
 
 
@@ -169,20 +178,3 @@ def write_snapshot(dataset: Dataset, folder: Path) -> Path:
         shutil.rmtree(folder)
     tmp.replace(folder)
     return folder
-
-
-def read_snapshot(folder: Path) -> Dataset:
-    """A snapshot back from disk; a missing or corrupt one is an error that names the file."""
-    from memory.errors import MemoloopError
-
-    parts = {}
-    for name in ("train", "eval", "probe"):
-        path = folder / f"{name}.json"
-        try:
-            rows = json.loads(path.read_text(encoding="utf-8"))
-            parts[name] = [Record(r["instruction"], r.get("input", ""), r["output"], r.get("source", ""))
-                           for r in rows]
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise MemoloopError(f"dataset snapshot '{path}' is missing or corrupt ({exc}); "
-                                "start a new retrain to write a fresh one") from None
-    return Dataset(parts["train"], parts["eval"], parts["probe"])

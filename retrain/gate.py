@@ -8,9 +8,12 @@ all hold, the first on the data itself:
    dates while none of those dates is in their (dated) notes. Answers swapped between questions
    do exactly that; an honest correction cites its notes' dates, or answers a "no record" block;
 2. held-out loss on the user's eval split beats the active adapter's by `margin`;
-3. loss on a fixed starter probe set rises by at most `probe_tolerance` nats per answer token
-   (5% perplexity): an absolute bound, since the starter's probe loss is ~0.13 and a relative
-   one would turn noise into a regression;
+3. what is forgotten is weighed against what is learned: loss on a fixed starter probe set may
+   rise by `probe_tolerance` nats per answer token (5% perplexity; an absolute bound, since the
+   starter's probe loss is ~0.13 and a relative one would turn noise into a regression), or by
+   `forgetting_share` of the user's held-out gain when that is larger, never by more than
+   `probe_limit`. 25 honest corrections cut the held-out loss 4.66 -> 2.14 while the probe rose
+   0.129 -> 0.191: a flat +0.05 rejected the candidate a user had every reason to want;
 4. greedy answers to held-out questions stop by themselves, carry the expected key facts
    (dates, numbers, names) and cite only dates from their notes, at least as often as the
    active adapter's.
@@ -18,7 +21,7 @@ all hold, the first on the data itself:
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from agent.guard import against_notes
 
@@ -30,7 +33,9 @@ _NAME = r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z-]{2,}"  # capitalised words inside a 
 @dataclass
 class GatePolicy:
     margin: float = 0.02  # relative held-out loss improvement required
-    probe_tolerance: float = 0.05  # probe-loss rise allowed, in nats per answer token
+    probe_tolerance: float = 0.05  # probe-loss rise always allowed, in nats per answer token
+    forgetting_share: float = 0.1  # ... or this share of the held-out gain, when larger
+    probe_limit: float = 0.3  # ... but never more than this (perplexity x1.35)
     behaviour_questions: int = 6
     max_against_notes: float = 0.25  # share of the user's records whose dates contradict their notes
 
@@ -93,9 +98,11 @@ def decide(policy: GatePolicy, loss: dict, probe: dict, behaviour: dict[str, Beh
     if not candidate < active * (1 - policy.margin):
         return False, (f"held-out loss {candidate:.3f} does not beat the active adapter's {active:.3f} "
                        f"by {policy.margin:.0%}")
-    if probe["candidate"] > probe["active"] + policy.probe_tolerance:
+    allowed = forgetting_allowed(policy, active - candidate)
+    if probe["candidate"] > probe["active"] + allowed:
         return False, (f"starter probe loss regressed from {probe['active']:.3f} to {probe['candidate']:.3f} "
-                       f"(more than {policy.probe_tolerance:.2f} per token)")
+                       f"(more than the {allowed:.2f} per token allowed for a held-out gain of "
+                       f"{active - candidate:.2f})")
     cand, act = behaviour["candidate"], behaviour["active"]
     if not cand.at_least(act):
         return False, (f"behaviour probe: stops {cand.stopped:.0%} vs {act.stopped:.0%}, "
@@ -105,5 +112,6 @@ def decide(policy: GatePolicy, loss: dict, probe: dict, behaviour: dict[str, Beh
                   f"{probe['candidate']:.3f}, key facts {act.facts:.0%} -> {cand.facts:.0%}")
 
 
-def behaviour_as_dict(b: Behaviour) -> dict:
-    return asdict(b)
+def forgetting_allowed(policy: GatePolicy, gain: float) -> float:
+    """How far the probe loss may rise for a held-out gain of `gain` nats per token."""
+    return min(policy.probe_limit, max(policy.probe_tolerance, policy.forgetting_share * gain))

@@ -1,4 +1,4 @@
-"""The adapter registry: versions in `adapters/<version>/` + meta.json, exactly one active.
+"""The adapter registry: versions in `adapters/<version>/` + their manifest, exactly one active.
 
 The `adapter` table is the truth about which adapter is active; a unique partial index makes
 two active rows impossible, and promote/rollback are one SQL transaction each, so a crash at
@@ -6,7 +6,6 @@ any point leaves exactly one active adapter. A folder is complete before its row
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from sqlmodel import select
@@ -17,6 +16,7 @@ from memory.dates import now
 from memory.errors import MemoloopError
 from memory.models import Adapter
 from memory.store import Memory
+from retrain import manifest as manifests
 
 STARTER_VERSION = "starter"
 
@@ -26,22 +26,26 @@ def ensure_starter(mem: Memory) -> None:
     with mem.session() as s:
         if s.exec(select(Adapter).limit(1)).first() is not None or not adapter_files_ok(STARTER_ADAPTER):
             return
-        meta = _meta(STARTER_ADAPTER)
+        try:
+            manifest = manifests.read(STARTER_ADAPTER)
+        except MemoloopError:
+            manifest = None
         s.add(Adapter(version=STARTER_VERSION, path=str(STARTER_ADAPTER), status="active",
-                      base_model=meta.get("base_model", ""), activated_at=now(),
-                      metrics={k: meta[k] for k in ("eval_loss", "behaviour") if k in meta}))
+                      base_model=manifest.base_model if manifest else "", activated_at=now(),
+                      metrics={"eval_loss": manifest.losses, "behaviour": manifest.behaviour} if manifest else {}))
         s.commit()
 
 
-def _meta(folder: Path) -> dict:
-    try:
-        return json.loads((Path(folder) / "meta.json").read_text())
-    except (OSError, ValueError):
-        return {}
+def upgrade_manifests(mem: Memory) -> int:
+    """Rewrite every registered adapter's format-1 manifest as format 2 (once; a migration)."""
+    with mem.session() as s:
+        folders = [Path(a.path) for a in s.exec(select(Adapter))]
+    return sum(manifests.upgrade(folder) for folder in folders if adapter_files_ok(folder))
 
 
 def adapters(mem: Memory) -> list[Adapter]:
     ensure_starter(mem)
+    upgrade_manifests(mem)
     with mem.session() as s:
         return list(s.exec(select(Adapter).order_by(Adapter.id)))
 
@@ -62,6 +66,7 @@ def register(mem: Memory, version: str, path: Path, *, run_id: int | None, base_
              metrics: dict, status: str = "candidate") -> Adapter:
     if not adapter_files_ok(path):
         raise MemoloopError(f"adapter folder '{path}' is incomplete; it cannot be registered")
+    manifests.check_weights(path)
     with mem.session() as s:
         row = Adapter(version=version, path=str(path), run_id=run_id, base_model=base_model,
                       status=status, metrics=metrics)

@@ -97,6 +97,9 @@ def create(mem: Memory, trigger: str, config: dict | None = None, claim: Retrain
         held = lease.holder(mem) or ""
         with mem.session() as s:
             current = s.get(RetrainRun, int(held[4:])) if held[4:].isdigit() else None
+        if current is not None and current.status not in ACTIVE:  # finished, letting go of the lease
+            lease.release(mem, held)
+            return create(mem, trigger, config, claim)
         if current is not None:
             raise MemoloopError(f"retrain run {current.id} is already {current.status} (pid {current.pid}); "
                                 "wait for it to finish")

@@ -23,13 +23,17 @@ import time
 from pathlib import Path
 
 from agent import guard
-from agent.convert import prepare_default_model, publish_dir, temp_dir_for
+from agent.convert import prepare_default_model
 from agent.model import LoadedModel, Usage, generate, load_model
 from agent.prompt import render_prompt
 from memory.errors import MemoloopError
+from memory.files import publish_dir, temp_dir_for
+from retrain import manifest as manifests
+from retrain import trainer
 from retrain.config import TrainConfig
-from retrain.dataset import HELD_OUT_EVERY, starter_held_out
-from retrain.trainer import print_progress, train
+from retrain.dataset import HELD_OUT_EVERY, Dataset, Record, starter_held_out
+from retrain.measure import measure
+from retrain.trainer import print_progress
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "agent" / "packs" / "cat_care" / "starter.json"
@@ -125,10 +129,15 @@ def run(args: argparse.Namespace) -> dict:
     train_records, held_out = split(records)
     say(f"{len(train_records)} training records, {len(held_out)} held out")
     cfg = TrainConfig(max_steps=args.steps, max_len=args.max_len, seed=args.seed)
-    work = WORK / "adapter"
-    meta = train(train_records, work, base, cfg, held_out[:args.eval], print_progress)
-    say(f"held-out answer loss {meta['eval_loss']['base']:.3f} -> {meta['eval_loss']['adapter']:.3f}; "
-        "checking behaviour")
+    data = Dataset([Record.of(r, "starter") for r in train_records],
+                   [Record.of(r, "starter") for r in held_out[:args.eval]], [])
+    loaded_base = trainer.load(base, cfg)
+    base_loss = measure(loaded_base, None, data).loss
+    candidate = trainer.train(data, cfg, loaded_base, progress=print_progress)
+    adapter_loss = measure(loaded_base, candidate, data).loss
+    say(f"held-out answer loss {base_loss:.3f} -> {adapter_loss:.3f}; checking behaviour")
+    work = candidate.save(WORK / "adapter")
+    del loaded_base, candidate
     loaded = load_model(base, work, device=cfg.device)
     judged = held_out[:args.judge]
     tuned = behaviour(loaded, judged)
@@ -138,28 +147,31 @@ def run(args: argparse.Namespace) -> dict:
     if args.compare:
         say(f"judging {args.compare} on the same records")
         compared = {str(args.compare): behaviour(load_model(base, args.compare, device=cfg.device), judged)}
-    meta.update({
-        "version": "starter",
+    manifest = manifests.read(work)
+    manifest.version = "starter"
+    manifest.losses = {"base": base_loss, "adapter": adapter_loss}
+    manifest.behaviour = tuned
+    manifest.notes = {
         "dataset_file": str(args.data.relative_to(REPO) if args.data.is_relative_to(REPO) else args.data),
         "dataset_file_sha256": hashlib.sha256(data_bytes).hexdigest(),
         "split": {"held_out": f"sha256(record) % {HELD_OUT_EVERY} == 0",
                   "train": len(train_records), "held_out_records": len(held_out),
                   "loss_measured_on": min(args.eval, len(held_out)), "answers_judged": min(args.judge, len(held_out))},
-        "behaviour": {"adapter": tuned, "base": untuned, **compared},
-    })
-    _publish(work, args.out, meta)
+        "behaviour_compared": {"base": untuned, **compared},
+    }
+    _publish(work, args.out, manifest)
     say(f"starter adapter written to {args.out}")
-    return {"out": str(args.out), "eval_loss": meta["eval_loss"], "behaviour": meta["behaviour"],
-            "sec_per_step": meta["sec_per_step"], "wall_time_s": meta["wall_time_s"]}
+    return {"out": str(args.out), "eval_loss": manifest.losses, "behaviour": {"adapter": tuned, "base": untuned},
+            "sec_per_step": manifest.training["sec_per_step"], "wall_time_s": manifest.training["wall_time_s"]}
 
 
-def _publish(work: Path, out: Path, meta: dict) -> None:
+def _publish(work: Path, out: Path, manifest: manifests.Manifest) -> None:
     """Copy the adapter files (not the run's scratch) into `out`, atomically."""
     tmp = temp_dir_for(out)
     try:
         for name in ("adapter_model.safetensors", "adapter_config.json"):
             shutil.copy2(work / name, tmp / name)
-        (tmp / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+        manifests.write(tmp, manifest)
         publish_dir(tmp, out)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

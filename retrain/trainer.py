@@ -11,6 +11,7 @@ on). Logits are computed only at answer positions: the 262k-vocab projection dom
 from __future__ import annotations
 
 import argparse
+import copy
 import hashlib
 import json
 import math
@@ -20,8 +21,8 @@ import resource
 import shutil
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from importlib.metadata import version
 from pathlib import Path
 from typing import Callable
@@ -33,12 +34,15 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import torch
 import torch.nn.functional as F
 
-from agent.convert import prepare_default_model, publish_dir, read_base_id, temp_dir_for
+from agent.convert import prepare_default_model, read_base_id
 from agent.model import load_base
 from agent.prompt import END, render_prompt, render_target
 from memory import crash
 from memory.errors import MemoloopError
+from memory.files import publish_dir, temp_dir_for
+from retrain import manifest as manifests
 from retrain.config import MODES, TrainConfig
+from retrain.manifest import Manifest
 
 END_OF_TURN_ID = 106
 Progress = Callable[[int, int, float, float], None]  # step, total, loss, eta seconds
@@ -195,18 +199,18 @@ def round_adapter_to_bf16(model) -> None:
             p.data = p.data.to(torch.bfloat16).to(p.dtype)
 
 
-def save_adapter(model, out: Path, meta: dict) -> None:
-    """adapter_model.safetensors (bf16) + adapter_config.json + meta.json, published atomically."""
+def save_adapter(model, out: Path, manifest: Manifest) -> None:
+    """adapter_model.safetensors (bf16) + adapter_config.json + the manifest, published atomically."""
     tmp = temp_dir_for(Path(out))
     trainable = [p for p in model.parameters() if p.requires_grad]
     dtypes = [p.dtype for p in trainable]
     for config in model.peft_config.values():  # an id, not this machine's absolute path
-        config.base_model_name_or_path = meta.get("base_model") or Path(config.base_model_name_or_path).name
+        config.base_model_name_or_path = manifest.base_model
     try:
         for p in trainable:
             p.data = p.data.to(torch.bfloat16)
         model.save_pretrained(str(tmp))
-        (tmp / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
+        manifests.write(tmp, manifest)
         crash.point("adapter-saved")
         publish_dir(tmp, Path(out))
     finally:
@@ -220,35 +224,95 @@ def records_sha256(*record_lists: list[dict]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def train(records: list[dict], out: Path, base_path: Path, cfg: TrainConfig | None = None,
-          eval_records: list[dict] = (), progress: Progress | None = None) -> dict:
-    """Base -> eval -> LoRA fit -> eval -> save to `out`; returns the meta.json written beside it."""
-    cfg = cfg or TrainConfig()
-    eval_records = list(eval_records)
-    started = time.perf_counter()
+@dataclass
+class Base:
+    """A base model loaded once per process: every adapter of a run is measured and trained on it."""
+    model: object
+    tokenizer: object
+    path: Path
+    id: str
+    cfg: TrainConfig
+
+    @contextmanager
+    def adapter(self, folder: Path | None):
+        """The base with a saved adapter applied (frozen), or alone; the adapter is removed after."""
+        if folder is None:
+            yield self.model
+            return
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(self.model, str(folder), is_trainable=False)
+        try:
+            yield model
+        finally:
+            self.model = model.unload()
+
+
+def load(base_path: Path, cfg: TrainConfig) -> Base:
     model, tokenizer = load_for_training(base_path, cfg)
-    base_loss = eval_loss(model, tokenizer, eval_records, cfg.max_len) if eval_records else None
-    model = add_lora(model, cfg)
-    stats = fit(model, tokenizer, records, cfg, progress)
+    return Base(model, tokenizer, Path(base_path), read_base_id(base_path), cfg)
+
+
+@dataclass
+class Candidate:
+    """A freshly trained adapter, still on its base: measure it, save it, then release the base."""
+    base: Base
+    model: object  # the PeftModel
+    manifest: Manifest
+
+    def save(self, out: Path) -> Path:
+        save_adapter(self.model, Path(out), self.manifest)
+        return Path(out)
+
+    def release(self) -> None:
+        self.base.model = self.model.unload()
+
+
+def train(data, cfg: TrainConfig, base: Base, start_from: Path | None = None,
+          progress: Progress | None = None) -> Candidate:
+    """LoRA-fit `data.train` (a retrain.dataset.Dataset) on the base: a fresh adapter, or the one in
+    `start_from` trained further. With held-out records (`data.eval`), the epoch with the lowest
+    held-out loss is kept. The one training path: the starter, the worker, the benches and the CLI."""
+    from peft import PeftModel, get_peft_model_state_dict, set_peft_model_state_dict
+
+    cfg, started = base.cfg if cfg is None else cfg, time.perf_counter()
+    records, held = [r.alpaca() for r in data.train], [r.alpaca() for r in data.eval]
+    if start_from is not None:
+        model = PeftModel.from_pretrained(base.model, str(start_from), is_trainable=True)
+    else:
+        model = add_lora(base.model, cfg)
+    examples, _ = encode_all(base.tokenizer, records, cfg.max_len)
+    per_epoch = max(1, math.ceil(len(examples) / cfg.grad_accum))
+    epoch_losses: list[float] = []
+    best: dict = {"loss": math.inf}
+
+    def each_step(step: int, total: int, loss: float, eta: float) -> None:
+        if progress:
+            progress(step, total, loss, eta)
+        if held and (step % per_epoch == 0 or step == total):
+            held_loss = eval_loss(model, base.tokenizer, held, cfg.max_len)
+            epoch_losses.append(held_loss)
+            if held_loss < best["loss"]:
+                best.update(loss=held_loss, epoch=len(epoch_losses),
+                            state=copy.deepcopy(get_peft_model_state_dict(model)))
+
+    try:
+        stats = fit(model, base.tokenizer, records, cfg, each_step)
+    except BaseException:
+        base.model = model.unload()
+        raise
+    if best.get("epoch") not in (None, len(epoch_losses)):
+        set_peft_model_state_dict(model, best["state"])
     round_adapter_to_bf16(model)
-    adapter_loss = eval_loss(model, tokenizer, eval_records, cfg.max_len) if eval_records else None
-    meta = {
-        "kind": "memoloop-lora-adapter",
-        "base_model": read_base_id(base_path),
-        "dataset_sha256": records_sha256(records, eval_records),
-        "records": {"train": len(records), "eval": len(eval_records)},
-        "seed": cfg.seed,
-        "config": cfg.to_json(),
-        **stats,
-        "eval_loss": {"base": base_loss, "adapter": adapter_loss},
-        "wall_time_s": round(time.perf_counter() - started, 1),
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
-        "adapter_dtype": "bfloat16",
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "versions": {name: version(name) for name in ("torch", "transformers", "peft")},
-    }
-    save_adapter(model, Path(out), meta)
-    return meta
+    training = {**stats, "best_epoch": best.get("epoch"), "epoch_losses": epoch_losses,
+                "wall_time_s": round(time.perf_counter() - started, 1),
+                "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024,
+                "adapter_dtype": "bfloat16", "records": {"train": len(records), "eval": len(held)},
+                "versions": {name: version(name) for name in ("torch", "transformers", "peft")}}
+    manifest = Manifest(version="", base_model=base.id,
+                        dataset_digest=data.digest, config=cfg.to_json(), losses={}, training=training,
+                        started_from=manifests.read(start_from).version if start_from is not None else None)
+    return Candidate(base, model, manifest)
 
 
 def print_progress(step: int, total: int, loss: float, eta: float) -> None:
@@ -296,12 +360,21 @@ def main(argv: list[str] | None = None) -> int:
         cfg = TrainConfig(mode=args.mode, r=args.rank, alpha=2 * args.rank, learning_rate=args.lr,
                           epochs=args.epochs or TrainConfig.epochs, max_steps=args.steps,
                           max_len=args.max_len, seed=args.seed, device=args.device)
-        base = args.base or _default_base(args.home)
-        meta = train(train_records, args.out, base, cfg, eval_records, print_progress)
+        from retrain.dataset import Dataset, Record
+        from retrain.measure import measure
+
+        base = load(args.base or _default_base(args.home), cfg)
+        data = Dataset([Record.of(r) for r in train_records], [Record.of(r) for r in eval_records], [])
+        base_loss = measure(base, None, data).loss if eval_records else None
+        candidate = train(data, cfg, base, progress=print_progress)
+        candidate.manifest.version = args.out.name
+        candidate.manifest.losses = {"base": base_loss,
+                                     "adapter": measure(base, candidate, data).loss if eval_records else None}
+        candidate.save(args.out)
     except MemoloopError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(json.dumps(meta, indent=2))
+    print(json.dumps(candidate.manifest.to_json(), indent=2))
     return 0
 
 

@@ -1,4 +1,5 @@
-"""One retrain, in its own process: snapshot the data, train from the base, evaluate, gate, promote.
+"""One retrain, in its own process: snapshot the data, train (on from the active adapter), measure,
+gate, promote.
 
     python -m retrain.worker --run RUN_ID --home DATA_HOME
 
@@ -16,16 +17,15 @@ from pathlib import Path
 
 from agent.convert import prepare_default_model, read_base_id
 from agent.settings import Settings
-from memory import crash
 from memory.dates import now
 from memory.errors import MemoloopError
 from memory.offline import offline_environment
 from memory.store import Memory
 from retrain import dataset as datasets
-from retrain import lease, registry, runs
+from retrain import lease, registry, runs, trainer
 from retrain.config import TrainConfig
-from retrain.evaluate import evaluate_adapter, evaluate_candidate
 from retrain.gate import GatePolicy, agreement, decide
+from retrain.measure import measure
 
 MIN_RECORDS = 4  # below this many approved records a retrain would learn nothing: skip
 
@@ -66,9 +66,15 @@ def execute(mem: Memory, run_id: int, policy: GatePolicy | None = None) -> None:
 
 
 def _train_and_gate(mem: Memory, run_id: int, cfg: TrainConfig, policy: GatePolicy) -> None:
-    data = datasets.build(mem, seed=cfg.seed)
-    snapshot = datasets.write_snapshot(data, mem.home.datasets_dir / f"run-{run_id}")
-    data = datasets.read_snapshot(snapshot)  # train on exactly what was written down
+    """build -> freeze -> train -> measure -> decide -> register, each step using the one before."""
+    settings = Settings.load(mem.home)
+    base_path = Path(settings.base_model) if settings.base_model else prepare_default_model(mem.home.models_dir, print)
+    active = registry.active(mem)
+    if active and active.base_model and active.base_model != read_base_id(base_path):
+        active = None  # trained on another base model: start from the bare base, and compare with it
+    continuing = active is not None and cfg.start == "active"
+    data = datasets.build(mem, seed=cfg.seed, continuing=continuing)
+    datasets.write_snapshot(data, mem.home.datasets_dir / f"run-{run_id}")  # what was trained, for the record
     runs.update(mem, run_id, dataset_digest=data.digest, train_records=len(data.train),
                 eval_records=len(data.eval), config={**cfg.to_json(), "gate": policy.__dict__})
     if data.user_records < MIN_RECORDS:
@@ -76,36 +82,45 @@ def _train_and_gate(mem: Memory, run_id: int, cfg: TrainConfig, policy: GatePoli
                     reason=f"only {data.user_records} approved records; at least {MIN_RECORDS} are needed "
                            "(rate answers up or correct them)")
         return
-    settings = Settings.load(mem.home)
-    base = Path(settings.base_model) if settings.base_model else prepare_default_model(mem.home.models_dir, print)
     report = _progress_reporter(mem, run_id)
-    active = registry.active(mem)
-    if active and active.base_model and active.base_model != read_base_id(base):
-        active = None  # trained on another base model: the bare base is the reference
-    reference = evaluate_adapter(base, Path(active.path) if active else None, data, cfg, policy,
-                                 settings.max_new_tokens, report)
-    version = registry.next_version(mem)
-    out = mem.home.adapters_dir / version
-    candidate = evaluate_candidate(base, data, cfg, policy, settings.max_new_tokens, out, run_id, report)
-    losses = {"base": reference.base_loss, "active": reference.loss, "candidate": candidate.loss}
+    report({"phase": "loading the base model"})
+    base = trainer.load(base_path, cfg)
+    report({"phase": "measuring the active adapter"})
+    answers, tokens = policy.behaviour_questions, settings.max_new_tokens
+    reference = measure(base, Path(active.path) if active else None, data, answers, tokens)
+    base_loss = measure(base, None, data).loss if active else reference.loss
+    candidate = trainer.train(data, cfg, base, Path(active.path) if continuing else None,
+                              lambda step, total, loss, eta: report(
+                                  {"phase": "train", "step": step, "total": total, "loss": round(loss, 4),
+                                   "eta_s": round(eta)}))
+    steps = candidate.manifest.training["steps"]
+    report({"phase": "measuring the candidate", "step": steps, "total": steps})
+    result = measure(base, candidate, data, answers, tokens)
     agrees = agreement(data.user)
-    promote, reason = decide(policy, {"active": reference.loss, "candidate": candidate.loss},
-                             {"active": reference.probe_loss, "candidate": candidate.probe_loss},
-                             {"active": reference.behaviour, "candidate": candidate.behaviour}, agrees)
+    promote, reason = decide(policy, {"active": reference.loss, "candidate": result.loss},
+                             {"active": reference.probe_loss, "candidate": result.probe_loss},
+                             {"active": reference.behaviour, "candidate": result.behaviour}, agrees)
+    version = registry.next_version(mem)
+    candidate.manifest.version, candidate.manifest.run = version, run_id
+    candidate.manifest.losses = {"base": base_loss, "active": reference.loss, "adapter": result.loss}
+    candidate.manifest.probe_loss, candidate.manifest.behaviour = result.probe_loss, result.behaviour.__dict__
+    out = candidate.save(mem.home.adapters_dir / version)
+    losses = {"base": base_loss, "active": reference.loss, "candidate": result.loss}
+    training = candidate.manifest.training
     metrics = {"against_notes": {"records": agrees.records, "questions": agrees.against},
-               "probe_loss": {"active": reference.probe_loss, "candidate": candidate.probe_loss},
-               "behaviour": {"active": reference.behaviour.__dict__, "candidate": candidate.behaviour.__dict__},
-               "best_epoch": candidate.best_epoch, "epoch_losses": candidate.epoch_losses,
-               "active_version": active.version if active else None}
-    registry.register(mem, version, out, run_id=run_id, base_model=read_base_id(base),
-                      metrics={"eval_loss": losses, **metrics})
+               "probe_loss": {"active": reference.probe_loss, "candidate": result.probe_loss},
+               "behaviour": {"active": reference.behaviour.__dict__, "candidate": result.behaviour.__dict__},
+               "best_epoch": training["best_epoch"], "epoch_losses": training["epoch_losses"],
+               "active_version": active.version if active else None,
+               "started_from": candidate.manifest.started_from}
+    registry.register(mem, version, out, run_id=run_id, base_model=base.id, metrics={"eval_loss": losses, **metrics})
     if promote:
         registry.activate(mem, version)
     else:
         registry.reject(mem, version, reason)
     runs.update(mem, run_id, status="succeeded" if promote else "rejected", finished_at=now(),
                 eval_loss=losses, metrics=metrics, adapter_version=version, promoted=promote, reason=reason,
-                progress={"phase": "done", "step": candidate.steps, "total": candidate.steps})
+                progress={"phase": "done", "step": steps, "total": steps})
 
 
 def _progress_reporter(mem: Memory, run_id: int):

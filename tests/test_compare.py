@@ -16,6 +16,7 @@ from memory.models import Interaction
 from retrain import registry, trainer
 from retrain.compare import Asked, compare, recent_questions
 from retrain.config import TrainConfig
+from retrain.dataset import Dataset, Record
 
 TOKENS = 12
 # Two adapters that learned different answers, so their words differ from each other and the base's.
@@ -29,9 +30,11 @@ def trained(tiny_gemma_dir, tmp_path_factory):
         records = [{"instruction": q, "input": "History:\n- no record about this", "output": output}
                    for q in ("Has Mochi sneezed before?", "Is Luna okay?", "When was the last vet visit?")]
         folders[version] = tmp_path_factory.mktemp(version) / version
-        trainer.train(records, folders[version], tiny_gemma_dir,
-                      TrainConfig(max_steps=20, grad_accum=1, learning_rate=5e-2, warmup_steps=0, seed=seed,
-                                  device="cpu"))
+        cfg = TrainConfig(max_steps=20, grad_accum=1, learning_rate=5e-2, warmup_steps=0, seed=seed, device="cpu")
+        data = Dataset([Record.of(r) for r in records], [], [])
+        candidate = trainer.train(data, cfg, trainer.load(tiny_gemma_dir, cfg))
+        candidate.manifest.version = version
+        candidate.save(folders[version])
     return folders
 
 

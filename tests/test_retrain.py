@@ -5,6 +5,7 @@ import pytest
 from agent.settings import Settings
 from memory.interactions import add_feedback, save_interaction
 from memory.models import Interaction
+from retrain import manifest as manifests
 from retrain import registry, runs
 from retrain.gate import Agreement, Behaviour, GatePolicy, decide
 
@@ -26,7 +27,7 @@ def correct_twelve(mem, shift: int = 0) -> None:
 @pytest.fixture
 def learner(mem, tiny_gemma_dir):
     """A home on the tiny base with a dozen corrected answers."""
-    Settings(base_model=str(tiny_gemma_dir)).save(mem.home)
+    Settings(base_model=str(tiny_gemma_dir), max_new_tokens=24).save(mem.home)
     correct_twelve(mem)
     return mem
 
@@ -43,18 +44,24 @@ def test_a_better_candidate_is_promoted_and_a_worse_one_rejected(learner):
     assert registry.active(learner).version == first.adapter_version
     assert (learner.home.adapters_dir / first.adapter_version / "meta.json").exists()
     assert (learner.home.datasets_dir / f"run-{first.id}" / "manifest.json").exists()
+    assert first.metrics["started_from"] is None  # the starter was trained on another base: a fresh adapter
 
     # a candidate that learns nothing (learning rate 0) cannot beat the adapter that did
     second = run_to_end(learner, {**FAST, "learning_rate": 0.0})
     assert second.status == "rejected" and not second.promoted
     assert "does not beat the active adapter" in second.reason
+    assert second.metrics["started_from"] == first.adapter_version  # training went on from the active adapter
+    saved = manifests.read(learner.home.adapters_dir / second.adapter_version)
+    assert (saved.version, saved.run, saved.started_from) == (second.adapter_version, second.id, first.adapter_version)
+    assert saved.losses == {"base": second.eval_loss["base"], "active": second.eval_loss["active"],
+                            "adapter": second.eval_loss["candidate"]}
     assert registry.active(learner).version == first.adapter_version
     rejected = [a for a in registry.adapters(learner) if a.version == second.adapter_version]
     assert rejected[0].status == "rejected"
 
 
 def test_corrections_swapped_between_questions_are_trained_but_not_promoted(mem, tiny_gemma_dir):
-    Settings(base_model=str(tiny_gemma_dir)).save(mem.home)
+    Settings(base_model=str(tiny_gemma_dir), max_new_tokens=24).save(mem.home)
     correct_twelve(mem, shift=5)
     before = registry.active(mem)
     run = run_to_end(mem, FAST)
@@ -67,7 +74,7 @@ def test_corrections_swapped_between_questions_are_trained_but_not_promoted(mem,
 
 
 def test_too_little_data_is_skipped(mem, tiny_gemma_dir):
-    Settings(base_model=str(tiny_gemma_dir)).save(mem.home)
+    Settings(base_model=str(tiny_gemma_dir), max_new_tokens=24).save(mem.home)
     run = run_to_end(mem, FAST)
     assert run.status == "skipped" and "only 0 approved records" in run.reason
     assert not [a for a in registry.adapters(mem) if a.version != "starter"]

@@ -11,7 +11,9 @@ from safetensors import safe_open
 from agent.model import compute_dtype, load_model
 from agent.prompt import END, context_block, Note, render_prompt, render_target
 from memory.errors import MemoloopError
+from retrain import manifest as manifests
 from retrain import trainer
+from retrain.manifest import Manifest
 from retrain.config import TrainConfig
 from retrain.trainer import (add_lora, answer_loss, encode_record, eval_loss, fit, load_for_training,
                              round_adapter_to_bf16, save_adapter)
@@ -129,7 +131,7 @@ def test_saved_adapter_is_bf16_and_reloads_with_the_same_outputs(tiny_dir, token
     fit(model, tokenizer, RECORDS, cfg)
     round_adapter_to_bf16(model)
     out = tmp_path / "adapter"
-    save_adapter(model, out, {"version": "t1"})
+    save_adapter(model, out, Manifest(version="t1", base_model="tiny", dataset_digest="", config={}, losses={}))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["adapter"]  # no temp folder left behind
     with safe_open(out / "adapter_model.safetensors", "pt") as f:
         assert {f.get_tensor(k).dtype for k in f.keys()} == {torch.bfloat16}
@@ -161,14 +163,16 @@ def test_cli_trains_and_writes_adapter_with_manifest(tiny_dir, tmp_path, capsys)
                          "--steps", "3", "--seed", "3", "--device", "cpu"])
     assert code == 0
     printed = json.loads(capsys.readouterr().out)
-    meta = json.loads((out / "meta.json").read_text())
-    assert printed == meta
+    meta = manifests.read(out)
+    assert printed == meta.to_json() and printed["format"] == manifests.FORMAT
     assert {"adapter_model.safetensors", "adapter_config.json", "meta.json"} <= {p.name for p in out.iterdir()}
-    assert meta["steps"] == 3 and meta["seed"] == 3 and meta["config"]["r"] == 16
-    assert meta["records"] == {"train": 3, "eval": 1} and len(meta["dataset_sha256"]) == 64
-    assert meta["eval_loss"]["base"] > 0 and meta["eval_loss"]["adapter"] > 0
+    assert meta.version == "adapter" and meta.started_from is None
+    assert meta.training["steps"] == 3 and meta.config["seed"] == 3 and meta.config["r"] == 16
+    assert meta.training["records"] == {"train": 3, "eval": 1} and len(meta.dataset_digest) == 64
+    assert meta.losses["base"] > 0 and meta.losses["adapter"] > 0
+    assert meta.weights_sha256 == manifests.weights_sha256(out)
     adapter_config = json.loads((out / "adapter_config.json").read_text())
-    assert adapter_config["base_model_name_or_path"] == meta["base_model"] == tiny_dir.name
+    assert adapter_config["base_model_name_or_path"] == meta.base_model == tiny_dir.name
 
 
 def test_cli_names_a_bad_records_file(tmp_path, capsys):

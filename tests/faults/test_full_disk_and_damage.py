@@ -107,10 +107,11 @@ def test_an_adapter_or_a_snapshot_cut_short_by_a_full_disk_is_never_published(tm
         from pathlib import Path
         from peft import LoraConfig, get_peft_model
         from transformers import AutoModelForCausalLM
+        from retrain.manifest import Manifest
         from retrain.trainer import save_adapter
         model = get_peft_model(AutoModelForCausalLM.from_pretrained(sys.argv[1]),
                                LoraConfig(r=16, target_modules=["q_proj", "v_proj"]))
-        save_adapter(model, Path(sys.argv[2]), {"version": "v9"})
+        save_adapter(model, Path(sys.argv[2]), Manifest("v9", "tiny", "", {}, {}))
     """, 4096, tiny_gemma_dir, adapters / "v9")  # the config fits, the 16 KB of weights do not
     assert saved.returncode != 0 and "File too large" in saved.stderr, saved.stderr[-800:]
     assert list(adapters.iterdir()) == []  # no folder published, no temp folder left
