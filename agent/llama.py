@@ -212,7 +212,8 @@ def load(base_folder: Path, adapter_folder: Path | None, models_dir: Path):
     """A LoadedModel (agent.model) served by llama.cpp: the base folder's GGUF, the adapter exported
     to GGUF, the GGUF's own tokenizer. A MemoloopError says why it cannot be. (Callers check
     `base_gguf(folder, assemble=False)` first: a folder without a GGUF is no error.)"""
-    from agent.model import LoadedModel, _adapter_version, read_base_id
+    from agent.convert import read_base_id
+    from agent.model import LoadedModel, _adapter_version
 
     why = missing()
     if why:

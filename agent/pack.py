@@ -16,6 +16,7 @@ import numpy as np
 
 from agent.prompt import Fact
 from memory.errors import MemoloopError
+from memory.names import mask_names
 
 PACKS_DIR = Path(__file__).parent / "packs"
 # A question no rule catches is flagged when its nearest labelled question is an emergency at least
@@ -106,13 +107,13 @@ class Pack:
     specific: tuple = ()  # terms (or groups of words) that name one thing: a note must say one to answer it
     examples: Examples | None = None  # labelled questions: red flags matched by meaning too
 
-    def red_flag(self, question: str, recent_texts: list[str] = (), names: list[str] = ()) -> RedFlag | None:
+    def matching_rule(self, question: str, recent_texts: list[str] = (), names: list[str] = ()) -> RedFlag | None:
         """The first flag, in pack order, matched by the question, else by a recent observation.
 
         `names` are the pets' names, masked case-sensitively first so a cat called Lily is not a lily.
         """
         for text in [question, *recent_texts]:
-            text = _mask_names(text or "", names)
+            text = mask_names(text or "", names, "the cat", ignore_case=False)
             for flag in self.red_flags:
                 if flag.matches(text):
                     return flag
@@ -130,10 +131,10 @@ class Pack:
 
     def triage(self, question: str, recent_texts: list[str] = (), names: list[str] = (),
                sexes: list[str] = (), embed: Callable[[str], np.ndarray] | None = None) -> str | None:
-        """The reason to show first, or None: see `red_flag`, then, given `embed` (text -> unit
+        """The reason to show first, or None: see `matching_rule`, then, given `embed` (text -> unit
         vector), `like_an_emergency`. `sexes`: of the pets asked about; a rule may say more for one
         sex ("a blocked urethra is mostly a male cat's emergency")."""
-        flag = self.red_flag(question, recent_texts, names)
+        flag = self.matching_rule(question, recent_texts, names)
         if flag is None and embed is not None:
             flag = self.like_an_emergency(question, embed)
         if flag is None:
@@ -152,11 +153,6 @@ class Pack:
         return [f for f in self.knowledge if f.topic == topic]
 
 
-def _mask_names(text: str, names) -> str:
-    for name in names:
-        if name:
-            text = re.sub(rf"\b{re.escape(name)}\b", "the cat", text)
-    return text
 
 
 def load_pack(name: str = "cat_care", packs_dir: Path | None = None) -> Pack:

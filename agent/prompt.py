@@ -8,8 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 START, END = "<start_of_turn>", "<end_of_turn>"
-# Generation stops on <eos> (1) and <end_of_turn> (106); <start_of_turn> (105) is a guard.
-STOP_TOKEN_IDS = (1, 106, 105)
+# Gemma 3's token ids (its tokenizer; checked by the tests): generation stops on <eos> and
+# <end_of_turn>, the token every trained answer ends with; <start_of_turn> is a guard.
+EOS_ID, END_OF_TURN_ID, START_OF_TURN_ID = 1, 106, 105
+STOP_TOKEN_IDS = (EOS_ID, END_OF_TURN_ID, START_OF_TURN_ID)
 
 INSTRUCTIONS = (
     "You are memoloop, a cat-care companion. Answer in two or three kind, specific sentences. "

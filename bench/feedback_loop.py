@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.feedback_loop            # ~40 min on 2 cores (two retrains)
     .venv/bin/python -m bench.feedback_loop --skip-poisoned
+    .venv/bin/python -m bench.feedback_loop --journal fresh3   # an independent journal, 25 corrections
 
 A scripted cat-care history (bench/feedback_script.py): ask 30 questions, correct 20 answers with
 the right facts (rate the other 10 up), retrain through the real run path (subprocess, gate),
@@ -10,6 +11,11 @@ starter -> new adapter on the paraphrases, and how many answers carry the correc
 before and after. Then the same with a poisoned dataset (corrections swapped between questions),
 which the gate must reject. Targets: new adapter cuts held-out loss >= 20% vs the starter and is
 promoted; the poisoned candidate is rejected.
+
+`--journal NAME`: the same on a journal written independently of the project (bench/data/NAME_journals.json)
+with 25 corrections its author wrote from the notes (bench/data/corrections_NAME.json, by a helper that
+never saw this code): the honest corrections must be promoted, the same corrections rotated between
+questions rejected.
 """
 from __future__ import annotations
 
@@ -102,13 +108,64 @@ def retrain(mem):
     return runs.wait(mem, run.id, poll_s=5)
 
 
+def journal_home(root: Path, name: str):
+    """A home with an independent journal's pets and notes, and the author's 25 corrections."""
+    import json
+
+    from memory import journal
+    from memory.store import Memory
+    from retrain import registry
+
+    data = Path(__file__).resolve().parent / "data"
+    corrections = json.loads((data / f"corrections_{name}.json").read_text())
+    book = next(j for j in json.loads((data / corrections["source_file"]).read_text())["journals"]
+                if j["name"] == corrections["journal"])
+    mem = Memory.open(root)
+    for pet in book["pets"]:
+        journal.add_subject(mem, pet["name"], sex=pet.get("sex"), neutered=pet.get("neutered"),
+                            birth_date=pet.get("birth_date"))
+    for note in book["notes"]:
+        journal.log(mem, note["text"], subject=note["subject"], at=note["at"], kind=note["kind"])
+    registry.ensure_starter(mem)
+    return mem, corrections["items"]
+
+
+def journal_case(args, root: Path, poisoned: bool) -> None:
+    """Ask the 25 questions, correct them (rotated when poisoned), retrain, report."""
+    from memory.interactions import add_feedback
+
+    mem, items = journal_home(root, args.journal)
+    comp = companion(mem, args.max_new_tokens)
+    ids = [comp.ask(item["q"]).interaction_id for item in items]
+    for i, iid in enumerate(ids):
+        add_feedback(mem, iid, rating=-1, correction=items[(i + 7) % len(items) if poisoned else i]["correction"])
+    run = retrain(mem)
+    minutes = (run.finished_at - run.started_at).total_seconds() / 60
+    label = "rotated (poisoned)" if poisoned else "honest"
+    print(f"{args.journal} {label}: {run.status} in {minutes:.1f} min, promoted={run.promoted}: "
+          f"{run.reason or run.error}; {against_notes(run)} (target: {'rejected' if poisoned else 'promoted'})",
+          flush=True)
+    if run.eval_loss:
+        print(table(["", "base", "active (starter)", "candidate"],
+                    [["held-out loss", run.eval_loss.get("base"), run.eval_loss["active"], run.eval_loss["candidate"]],
+                     ["starter probe loss", "", run.metrics["probe_loss"]["active"],
+                      run.metrics["probe_loss"]["candidate"]],
+                     ["records train / held out", "", "", f"{run.train_records} / {run.eval_records}"]]), flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--journal", help="an independent journal with written corrections: fresh3 or fresh5")
     parser.add_argument("--max-new-tokens", type=int, default=96, help="answer length cap while asking")
     parser.add_argument("--skip-poisoned", action="store_true", help="only the honest loop")
     parser.add_argument("--only-poisoned", action="store_true", help="only the poisoned dataset")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="memoloop-loop-") as tmp:
+        if args.journal:
+            cases = [False] if args.skip_poisoned else [True] if args.only_poisoned else [False, True]
+            for poisoned_case in cases:
+                journal_case(args, Path(tmp) / f"{args.journal}-{poisoned_case}", poisoned_case)
+            return
         if not args.only_poisoned:
             honest(args, Path(tmp) / "honest")
         if not args.skip_poisoned:

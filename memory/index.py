@@ -20,7 +20,7 @@ import numpy as np
 from memory.errors import MemoloopError
 
 COLLECTION = "observations"
-HOUSEHOLD = 0  # Chroma metadata has no null: household notes carry subject 0
+HOUSEHOLD_ID = 0  # Chroma metadata has no null: household notes carry subject 0
 MAX_BATCH = 5000  # below Chroma's largest batch (5,461 here)
 
 
@@ -207,4 +207,4 @@ class ObservationIndex:
 
 
 def metadata(subject_id: int | None, happened_ts: float, kind: str) -> dict:
-    return {"subject_id": subject_id or HOUSEHOLD, "ts": int(happened_ts), "kind": kind}
+    return {"subject_id": subject_id or HOUSEHOLD_ID, "ts": int(happened_ts), "kind": kind}

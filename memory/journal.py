@@ -64,6 +64,16 @@ def check_metrics(metrics) -> dict:
     return dict(metrics)
 
 
+MAX_WEIGHT_KG = 50  # a cat's weight in kg is below this (the heaviest on record: 21 kg)
+
+
+def check_weight(kg, label: str = "") -> float:
+    """A cat's weight in kilograms, the one rule for the Journal page, the CLI and quick logs."""
+    if isinstance(kg, bool) or not isinstance(kg, (int, float)) or not 0 < kg < MAX_WEIGHT_KG:
+        raise MemoloopError(f"{label}{kg!r} is not a cat's weight in kg; give it in kilograms, e.g. 4.2")
+    return float(kg)
+
+
 def check_tags(tags) -> list:
     if tags is None:
         return []
@@ -286,9 +296,10 @@ def timeline(mem: Memory, *, subject: str | None = None, kind: str | None = None
              include_deleted: bool = False, limit: int | None = None) -> list[Observation]:
     """Live observations, newest first, filtered the way the History page and the CLI need."""
     with mem.session() as s:
-        q = select(Observation).where(Observation.superseded_by_id.is_(None))
-        if not include_deleted:
-            q = q.where(Observation.deleted_at.is_(None))
+        if include_deleted:
+            q = select(Observation).where(Observation.superseded_by_id.is_(None))
+        else:
+            q = select(Observation).where(Observation.live_note())
         if subject:
             q = q.where(Observation.subject_id == find_subject(s, subject).id)
         if kind:

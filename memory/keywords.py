@@ -12,7 +12,8 @@ from datetime import datetime, timezone
 
 from sqlalchemy import bindparam, text
 
-from memory.index import HOUSEHOLD
+from memory.index import HOUSEHOLD_ID
+from memory.models import LIVE
 
 # Function words, and the fillers questions are made of ("tell", "taking", "happened"): a word
 # that is in no note weighs the most, so a filler left in would sink every note's coverage.
@@ -33,7 +34,6 @@ needed want wants wanted try tried trying help helps helped show shows showed sh
 # behaviour, but not every behaviour note (a cat playing fetch) is about stress.
 KIND = 0.5
 BROAD, MIN_BROAD = 0.02, 1000  # a word in more notes than this is too common to search by
-LIVE = "o.deleted_at IS NULL AND o.superseded_by_id IS NULL"
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ def filters(scope, start, end) -> tuple[str, dict]:
         # "+": with a time window, the happened_at index is the one to walk, not subject_id's
         plus = "+" if start or end else ""
         where.append(f"({plus}o.subject_id IN :scope OR {plus}o.subject_id IS NULL)")
-        params["scope"] = [i for i in scope if i != HOUSEHOLD] or [-1]
+        params["scope"] = [i for i in scope if i != HOUSEHOLD_ID] or [-1]
     if start:
         where.append("o.happened_at >= :start")
         params["start"] = sql_time(start)
@@ -104,7 +104,7 @@ def execute(conn, sql: str, params: dict) -> list:
 
 
 @dataclass
-class Asked:
+class WeighedConcepts:
     """The question's concepts, each with its document frequency in the journal and IDF weight."""
 
     concepts: list[Concept]
@@ -113,16 +113,16 @@ class Asked:
     total: int
 
 
-def weigh(conn, concepts_: list[Concept]) -> Asked:
+def weigh(conn, concepts_: list[Concept]) -> WeighedConcepts:
     # max(id) stands for the number of notes: FTS counts deleted ones too, and it costs no scan.
     total = conn.execute(text("SELECT max(id) FROM observation")).scalar_one() or 1
     df = [conn.execute(text("SELECT count(*) FROM observation_fts WHERE observation_fts MATCH :q"),
                        {"q": c.fts}).scalar_one() for c in concepts_]
     weights = [math.log(1 + (total - d + 0.5) / (d + 0.5)) for d in df]
-    return Asked(concepts_, df, weights, total)
+    return WeighedConcepts(concepts_, df, weights, total)
 
 
-def candidates(conn, asked: Asked, scope, start, end, n) -> list[int]:
+def candidates(conn, asked: WeighedConcepts, scope, start, end, n) -> list[int]:
     """Notes that share a telling word with the question, best BM25 first.
 
     Words in more than BROAD of the notes are not searched: BM25 over tens of thousands of
@@ -139,7 +139,7 @@ def candidates(conn, asked: Asked, scope, start, end, n) -> list[int]:
         f"WHERE observation_fts MATCH :q AND {where} ORDER BY bm25(observation_fts) LIMIT :n"), params)]
 
 
-def mentions(conn, asked: Asked, names: list[str], scope, start, end, n) -> list[int]:
+def mentions(conn, asked: WeighedConcepts, names: list[str], scope, start, end, n) -> list[int]:
     """Notes about other pets that name one of `names` and share a telling word with the question:
     "biscuit + juno eating side by side again. pip threw up hairball x2" answers a question about Pip."""
     telling = [c for c, d in zip(asked.concepts, asked.df) if d > 0]
@@ -156,7 +156,7 @@ def mentions(conn, asked: Asked, names: list[str], scope, start, end, n) -> list
         f"ORDER BY bm25(observation_fts) LIMIT :n"), params)]
 
 
-def coverage(asked: Asked, notes: dict[int, tuple[str, str]], found: dict[int, set[int]]) -> dict[int, float]:
+def coverage(asked: WeighedConcepts, notes: dict[int, tuple[str, str]], found: dict[int, set[int]]) -> dict[int, float]:
     """IDF-weighted share of the question's concepts each note (id -> (kind, text)) contains;
     `found`: the concepts each note's words match (`matching`)."""
     if not asked.concepts or not notes:
@@ -190,7 +190,7 @@ def matching(conn, concepts_: list[Concept], notes: dict[int, tuple[str, str]]) 
     return found
 
 
-def key_concepts(asked: Asked, question: str = "") -> set[int]:
+def key_concepts(asked: WeighedConcepts, question: str = "") -> set[int]:
     """The question's telling concepts that the journal has at all (df > 0): a name the question
     capitalises ("Felimazole"), else every topic from the vocabulary it names ("hiding ... after we
     moved" -> behaviour and moving), else its rarest plain word ("diagnoses"). A topic that only

@@ -5,7 +5,7 @@ import uuid
 from datetime import date, datetime, timezone
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Column, DateTime, TypeDecorator
+from sqlalchemy import JSON, Column, DateTime, TypeDecorator, and_
 from sqlmodel import Field, SQLModel
 
 from memory.dates import now
@@ -88,7 +88,17 @@ class Observation(SQLModel, table=True):
 
     @property
     def live(self) -> bool:
+        """The current version of a note that was not deleted: what recall, the timeline and export
+        of the journal see. The one definition; `LIVE` and `live_note` say the same in SQL."""
         return self.deleted_at is None and self.superseded_by_id is None
+
+    @classmethod
+    def live_note(cls):
+        """`live` as a SQLModel where-clause."""
+        return and_(cls.deleted_at.is_(None), cls.superseded_by_id.is_(None))
+
+
+LIVE = "o.deleted_at IS NULL AND o.superseded_by_id IS NULL"  # `Observation.live` in raw SQL (table alias o)
 
 
 class Interaction(SQLModel, table=True):

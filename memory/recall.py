@@ -18,11 +18,12 @@ import numpy as np
 from sqlalchemy import bindparam, text
 
 from memory import keywords, timewords
-from memory.keywords import STOPWORDS
 from memory.dates import as_utc, iso, now as utcnow
 from memory.errors import MemoloopError
-from memory.index import HOUSEHOLD
-from memory.keywords import STOPWORDS, Concept, concepts, terms  # noqa: F401  (public names)
+from memory.index import HOUSEHOLD_ID
+from memory.models import LIVE
+from memory.names import mask_names, names_in
+from memory.keywords import Concept, concepts  # noqa: F401  (concepts: public, tests use it)
 from memory.store import Memory
 
 MAX_QUESTION_CHARS = 1000
@@ -105,7 +106,7 @@ def recall(mem: Memory, question: str, *, subject: str | None = None, k: int = 5
     subjects = _subjects(mem)
     scope = _scope(mem, question, subject, subjects)
     tf = timewords.parse(question, now)
-    query = _strip_names(tf.rest, list(subjects.values())) or tf.rest
+    query = re.sub(r"\s+", " ", mask_names(tf.rest, list(subjects.values()), " ", nicknames=True)).strip() or tf.rest
     embedding = mem.index.embed_soon([query] + ([tf.anchor[1]] if tf.anchor else []))
     unanchored = (tf.start, tf.end)
     if tf.anchor:
@@ -114,7 +115,7 @@ def recall(mem: Memory, question: str, *, subject: str | None = None, k: int = 5
     named = [Concept(alts, prefix=True) for alts in map(_alternatives, specific)
              if any(re.search(rf"\b{re.escape(t)}", question, re.I) for t in alts)]
     called = [m.group(1) for name in subjects.values()
-              if (m := re.search(_name_pattern(name, subjects.values()), question, flags=re.I))]
+              if (m := names_in(question, name, subjects.values()))]
     hits = _search(mem, query, embedding, scope, tf, subjects, max(k, CANDIDATES), vocabulary, named, called)
     ranked = rank(hits, tf, threshold, max(k, CANDIDATES), question)
     if (tf.start, tf.end) != unanchored and WH.match(question) and not any(h.relevant for h in ranked):
@@ -125,7 +126,7 @@ def recall(mem: Memory, question: str, *, subject: str | None = None, k: int = 5
         tf.start, tf.end = unanchored
         hits = _search(mem, query, embedding, scope, tf, subjects, max(k, CANDIDATES), vocabulary, named, called)
         ranked = rank(hits, tf, threshold, max(k, CANDIDATES), question)
-    scope_names = None if scope is None else [subjects[i] for i in scope if i != HOUSEHOLD]
+    scope_names = None if scope is None else [subjects[i] for i in scope if i != HOUSEHOLD_ID]
     if OUTCOME.search(question) and timewords.HISTORY.search(question):
         ranked = _read_on(mem, ranked, subjects)
     return Recall(question, ranked[:k], scope_names, tf)
@@ -180,27 +181,15 @@ def _scope(mem, question, subject, subjects) -> list[int] | None:
         from memory.journal import find_subject
 
         with mem.session() as s:
-            return [find_subject(s, subject).id, HOUSEHOLD]
+            return [find_subject(s, subject).id, HOUSEHOLD_ID]
     named = [sid for sid, name in subjects.items() if _called(question, name, subjects.values())]
-    return named + [HOUSEHOLD] if named else None
+    return named + [HOUSEHOLD_ID] if named else None
 
 
 def _called(question: str, name: str, names) -> bool:
     """The question names the pet, by name or by a short form of it no other pet shares ("clem"
     for Clementine; at least four letters, and not a word like "bell" for Bella unless used so)."""
-    return bool(re.search(_name_pattern(name, names), question, flags=re.I))
-
-
-def _name_pattern(name: str, names) -> str:
-    short = [w for w in (name[:n].lower() for n in range(4, len(name)))
-             if w not in STOPWORDS and sum(other.lower().startswith(w) for other in names) == 1]
-    return rf"\b({'|'.join(map(re.escape, [name, *short]))})(?:'?s)?\b"  # "mochis dose", "clem's chin"
-
-
-def _strip_names(question: str, names: list[str]) -> str:
-    for name in names:
-        question = re.sub(_name_pattern(name, names), " ", question, flags=re.I)
-    return re.sub(r"\s+", " ", question).strip()
+    return names_in(question, name, names) is not None
 
 
 def _resolve_anchor(mem, tf, vector, scope, subjects, vocabulary) -> None:
@@ -273,7 +262,7 @@ def _read_on(mem, hits: list[Hit], subjects) -> list[Hit]:
     if not relevant:
         return hits
     best = max(relevant, key=lambda h: h.score)
-    sql = text(f"""SELECT o.id FROM observation o WHERE {keywords.LIVE} AND o.subject_id = :sid
+    sql = text(f"""SELECT o.id FROM observation o WHERE {LIVE} AND o.subject_id = :sid
                    AND o.happened_at > :at AND o.happened_at <= :until
                    ORDER BY o.happened_at, o.id LIMIT {EPISODE_NOTES}""")
     params = {"sid": best.subject_id, "at": keywords.sql_time(best.at),
@@ -325,7 +314,7 @@ def _by_subject(pairs) -> dict[int, list[int]]:
     """(note id, subject id) pairs -> ids by subject (0 = household), the way the index keeps them."""
     groups: dict[int, list[int]] = {}
     for oid, subject_id in pairs:
-        groups.setdefault(subject_id or HOUSEHOLD, []).append(oid)
+        groups.setdefault(subject_id or HOUSEHOLD_ID, []).append(oid)
     return groups
 
 
@@ -351,7 +340,7 @@ def _neighbours(conn, ids: list[int]) -> dict[int, list[int]]:
     """Each note's live neighbours: the notes just before and after it, within NEIGHBOUR_HOURS."""
     if not ids:
         return {}
-    live = keywords.LIVE
+    live = LIVE
     sql = text(f"""
         SELECT c.id,
           (SELECT o.id FROM observation o WHERE {live}
@@ -381,7 +370,7 @@ def _rows(conn, ids: list[int]) -> dict:
     if not ids:
         return {}
     sql = text(f"SELECT o.id, o.subject_id, o.happened_at, o.kind, o.text FROM observation o "
-               f"WHERE o.id IN :ids AND {keywords.LIVE}").bindparams(bindparam("ids", expanding=True))
+               f"WHERE o.id IN :ids AND {LIVE}").bindparams(bindparam("ids", expanding=True))
     return {r.id: _Row(r.subject_id, as_utc(datetime.fromisoformat(r.happened_at)), r.kind, r.text)
             for r in conn.execute(sql, {"ids": ids})}
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import text
 
 from memory.dates import as_utc, day_label
-from memory.keywords import LIVE
+from memory.models import LIVE
 from memory.store import Memory
 
 # How people ask about a metric; a metric not listed here is asked about by its own first word.

@@ -54,113 +54,154 @@ def _num(word: str) -> int:
     return int(word) if word.isdigit() else NUMBER_WORDS[word]
 
 
-def parse(question: str, now: datetime) -> TimeFilter:
-    """Find the time words in `question` relative to `now` (aware)."""
-    tf = TimeFilter(rest=question)
-    today = now.astimezone(local_tz()).date()
+def _one_day(d: date) -> tuple[datetime, datetime]:
+    return _day_start(d), _day_start(d) + timedelta(days=1)
 
-    def take(pattern: str, handler, sets_window: bool = False, every: bool = False) -> None:
-        """`every`: remove every match, not only the first ("just now ... last time")."""
-        if sets_window and (tf.start or tf.end):
-            return  # the first, most specific window wins: "the last week of October 2023"
-        while (m := re.search(pattern, tf.rest, flags=re.I)) and handler(m) is not False:
+
+def _year_of(month: int, today: date) -> int:
+    """A month named without a year: the last one that has begun."""
+    return today.year if month <= today.month else today.year - 1
+
+
+@dataclass
+class _Asked:
+    """What a rule's handler may read: the whole question, now and today (local)."""
+    question: str
+    now: datetime
+    today: date
+    tf: TimeFilter
+
+
+# A handler returns a window (start, end), None (the words are taken out, no window: an order,
+# an anchor, or a time word that describes the present event), or False (no match after all).
+
+def _iso_day(m, a):
+    return _one_day(date.fromisoformat(m.group(1)))
+
+
+def _day_month_year(m, a):
+    day, month = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+    try:
+        return _one_day(date(int(m.group(5)), MONTHS[month.lower()], int(day)))
+    except ValueError:
+        return False
+
+
+def _since_month(m, a):
+    month = MONTHS[m.group(1).lower()]
+    return _month_range(int(m.group(2)) if m.group(2) else _year_of(month, a.today), month)[0], a.now
+
+
+def _month_year(m, a):
+    return _month_range(int(m.group(2)), MONTHS[m.group(1).lower()])
+
+
+def _bare_month(m, a):
+    month = MONTHS[m.group(1).lower()]
+    return _month_range(_year_of(month, a.today), month)
+
+
+def _year_only(m, a):
+    y = int(m.group(1))
+    return _day_start(date(y, 1, 1)), _day_start(date(y + 1, 1, 1))
+
+
+def _rolling(m, a):
+    return a.now - timedelta(days=_num(m.group(1).lower()) * UNIT_DAYS[m.group(2).lower()]), a.now
+
+
+def _rolling_one(m, a):
+    return a.now - timedelta(days=UNIT_DAYS[m.group(1).lower()]), a.now
+
+
+def _ago(m, a):
+    span = _num(m.group(1).lower()) * UNIT_DAYS[m.group(2).lower()]
+    slack = max(1, span // 2)
+    return a.now - timedelta(days=span + slack), a.now - timedelta(days=max(0, span - slack))
+
+
+def _relative_day(m, a):
+    if HISTORY.search(a.question):
+        return None  # "Mochi threw up today, has she before?": today is the new event, not the window
+    return _one_day(a.today - timedelta(days={"today": 0, "tonight": 0, "this morning": 0, "yesterday": 1}[m.group(1).lower()]))
+
+
+def _last_unit(m, a):
+    which, unit, today = m.group(1).lower(), m.group(2).lower(), a.today
+    if which == "this" and HISTORY.search(a.question):
+        return None  # "soft stools again this week, what did the vet suggest last time?": the new event
+    # "last week/month" runs from the start of the previous calendar unit up to now: people
+    # say it for "the past seven days" as often as for the calendar week before.
+    if unit == "week":
+        return _day_start(today - timedelta(days=today.weekday() + (7 if which == "last" else 0))), a.now
+    if unit == "month":
+        y, mo = (today.year, today.month)
+        if which == "last":
+            y, mo = (y - 1, 12) if mo == 1 else (y, mo - 1)
+        return _month_range(y, mo)[0], a.now
+    y = today.year - (1 if which == "last" else 0)
+    return _day_start(date(y, 1, 1)), _day_start(date(y + 1, 1, 1))
+
+
+def _anchor(m, a):
+    a.tf.anchor = (m.group(1).lower(), m.group(2).strip())
+
+
+def _order(kind: str):
+    def set_order(m, a):
+        a.tf.order = kind
+    return set_order
+
+
+@dataclass(frozen=True)
+class Rule:
+    pattern: str
+    handler: object
+    window: bool = False  # sets the window: skipped once a more specific rule has set one
+    every: bool = False  # take out every match, not only the first ("just now ... last time")
+
+
+_ORDINAL = r"(?:st|nd|rd|th)?"
+# In order, most specific first: "the last week of October 2023" is October 2023.
+RULES = (
+    Rule(r"\b(?:on\s+)?(\d{4}-\d{2}-\d{2})\b", _iso_day, window=True),
+    Rule(rf"\b(?:on\s+)?(?:(\d{{1,2}}){_ORDINAL}\s+(?:of\s+)?({MONTH_RE})|({MONTH_RE})\.?\s+(\d{{1,2}}){_ORDINAL})"
+         rf",?\s+(\d{{4}})\b", _day_month_year, window=True),
+    Rule(rf"\bsince\s+({MONTH_RE})\b(?:\s+(\d{{4}}))?", _since_month, window=True),
+    Rule(rf"\b(?:(?:in|during)\s+)?(?:the\s+(?:first|last|final|second|third|fourth)\s+"
+         rf"(?:(?:two|few|couple of)\s+)?(?:week|day)s?\s+of\s+)?({MONTH_RE})\.?,?\s+(\d{{4}})\b", _month_year,
+         window=True),
+    Rule(rf"\bin\s+({MONTH_RE})\b", _bare_month, window=True),
+    Rule(r"\b(?:in|during)\s+((?:19|20)\d{2})\b", _year_only, window=True),
+    Rule(rf"\b(?:in|over|during)\s+the\s+(?:last|past)\s+{NUM}\s+(day|week|month|year)s?\b", _rolling, window=True),
+    Rule(r"\b(?:in|over|during)\s+the\s+(?:last|past)\s+(day|week|month|year)\b", _rolling_one, window=True),
+    Rule(rf"\b{NUM}\s+(day|week|month|year)s?\s+ago\b", _ago, window=True),
+    Rule(r"\b(today|tonight|this morning|yesterday)\b", _relative_day, window=True),
+    Rule(r"\b(last|this)\s+(week|month|year)\b", _last_unit, window=True),
+    # "looked after the cats" is a carer, not a time
+    Rule(r"(?<!look )(?<!looks )(?<!looked )(?<!looking )"
+         r"\b(before|after|since)\s+((?:the|her|his|their|our|my)\s+[\w\s-]{2,30}?)(?=[?.,!;]|$)", _anchor),
+    Rule(r"\b(?:the\s+)?(?:last time|latest|most recent(?:ly)?|last|lately|recently|currently|these days|now)\b",
+         _order("latest"), every=True),
+    Rule(r"\b(?:the\s+)?(?:first time|earliest|first)\b", _order("earliest"), every=True),
+)
+
+
+def parse(question: str, now: datetime) -> TimeFilter:
+    """Find the time words in `question` relative to `now` (aware): each rule in turn."""
+    tf = TimeFilter(rest=question)
+    asked = _Asked(question, now, now.astimezone(local_tz()).date(), tf)
+    for rule in RULES:
+        if rule.window and (tf.start or tf.end):
+            continue  # the first, most specific window wins
+        while (m := re.search(rule.pattern, tf.rest, flags=re.I)):
+            found = rule.handler(m, asked)
+            if found is False:
+                break
+            if found is not None:
+                tf.start, tf.end = found
             tf.spans.append(m.group(0))
             tf.rest = (tf.rest[: m.start()] + " " + tf.rest[m.end():]).strip()
-            if not every:
-                return
-
-    def window(start, end):
-        tf.start, tf.end = start, end
-
-    def iso_day(m):
-        d = date.fromisoformat(m.group(1))
-        window(_day_start(d), _day_start(d) + timedelta(days=1))
-
-    def day_month_year(m):
-        day, month = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
-        try:
-            d = date(int(m.group(5)), MONTHS[month.lower()], int(day))
-        except ValueError:
-            return False
-        window(_day_start(d), _day_start(d) + timedelta(days=1))
-
-    def month_year(m):
-        window(*_month_range(int(m.group(2)), MONTHS[m.group(1).lower()]))
-
-    def bare_month(m):
-        month = MONTHS[m.group(1).lower()]
-        year = today.year if month <= today.month else today.year - 1
-        window(*_month_range(year, month))
-
-    def since_month(m):
-        month = MONTHS[m.group(1).lower()]
-        year = int(m.group(2)) if m.group(2) else (today.year if month <= today.month else today.year - 1)
-        window(_month_range(year, month)[0], now)
-
-    def year_only(m):
-        y = int(m.group(1))
-        window(_day_start(date(y, 1, 1)), _day_start(date(y + 1, 1, 1)))
-
-    def rolling(m):
-        window(now - timedelta(days=_num(m.group(1).lower()) * UNIT_DAYS[m.group(2).lower()]), now)
-
-    def ago(m):
-        span = _num(m.group(1).lower()) * UNIT_DAYS[m.group(2).lower()]
-        slack = max(1, span // 2)
-        window(now - timedelta(days=span + slack), now - timedelta(days=max(0, span - slack)))
-
-    def relative_day(m):
-        if HISTORY.search(question):
-            return None  # "Mochi threw up today, has she before?": today is the new event, not the window
-        word = m.group(1).lower()
-        d = today - timedelta(days={"today": 0, "tonight": 0, "this morning": 0, "yesterday": 1}[word])
-        window(_day_start(d), _day_start(d) + timedelta(days=1))
-
-    def last_unit(m):
-        which, unit = m.group(1).lower(), m.group(2).lower()
-        if which == "this" and HISTORY.search(question):
-            return None  # "soft stools again this week, what did the vet suggest last time?": the new event
-        # "last week/month" runs from the start of the previous calendar unit up to now: people
-        # say it for "the past seven days" as often as for the calendar week before.
-        if unit == "week":
-            start = today - timedelta(days=today.weekday() + (7 if which == "last" else 0))
-            window(_day_start(start), now)
-        elif unit == "month":
-            y, mo = (today.year, today.month)
-            if which == "last":
-                y, mo = (y - 1, 12) if mo == 1 else (y, mo - 1)
-            window(_month_range(y, mo)[0], now)
-        else:
-            y = today.year - (1 if which == "last" else 0)
-            window(_day_start(date(y, 1, 1)), _day_start(date(y + 1, 1, 1)))
-
-    def anchor(m):
-        tf.anchor = (m.group(1).lower(), m.group(2).strip())
-
-    def order(kind):
-        def set_order(_m):
-            tf.order = kind
-        return set_order
-
-    ordinal = r"(?:st|nd|rd|th)?"
-    take(r"\b(?:on\s+)?(\d{4}-\d{2}-\d{2})\b", iso_day, True)
-    take(rf"\b(?:on\s+)?(?:(\d{{1,2}}){ordinal}\s+(?:of\s+)?({MONTH_RE})|({MONTH_RE})\.?\s+(\d{{1,2}}){ordinal})"
-         rf",?\s+(\d{{4}})\b", day_month_year, True)
-    take(rf"\bsince\s+({MONTH_RE})\b(?:\s+(\d{{4}}))?", since_month, True)
-    take(rf"\b(?:(?:in|during)\s+)?(?:the\s+(?:first|last|final|second|third|fourth)\s+"
-         rf"(?:(?:two|few|couple of)\s+)?(?:week|day)s?\s+of\s+)?({MONTH_RE})\.?,?\s+(\d{{4}})\b", month_year, True)
-    take(rf"\bin\s+({MONTH_RE})\b", bare_month, True)
-    take(r"\b(?:in|during)\s+((?:19|20)\d{2})\b", year_only, True)
-    take(rf"\b(?:in|over|during)\s+the\s+(?:last|past)\s+{NUM}\s+(day|week|month|year)s?\b", rolling, True)
-    take(r"\b(?:in|over|during)\s+the\s+(?:last|past)\s+(day|week|month|year)\b",
-         lambda m: window(now - timedelta(days=UNIT_DAYS[m.group(1).lower()]), now), True)
-    take(rf"\b{NUM}\s+(day|week|month|year)s?\s+ago\b", ago, True)
-    take(r"\b(today|tonight|this morning|yesterday)\b", relative_day, True)
-    take(r"\b(last|this)\s+(week|month|year)\b", last_unit, True)
-    # "looked after the cats" is a carer, not a time
-    take(r"(?<!look )(?<!looks )(?<!looked )(?<!looking )"
-         r"\b(before|after|since)\s+((?:the|her|his|their|our|my)\s+[\w\s-]{2,30}?)(?=[?.,!;]|$)", anchor)
-    take(r"\b(?:the\s+)?(?:last time|latest|most recent(?:ly)?|last|lately|recently|currently|these days|now)\b",
-         order("latest"), every=True)
-    take(r"\b(?:the\s+)?(?:first time|earliest|first)\b", order("earliest"), every=True)
+            if not rule.every:
+                break
     return tf

@@ -58,7 +58,7 @@ def import_file(mem: Memory, path: Path, *, kinds=None, allow_future: bool = Fal
         names = {x.name.lower(): x for x in s.exec(select(Subject))}
         live = select(Observation.subject_id, Observation.happened_at, Observation.kind, Observation.text)
         seen = {(subject_id, iso(at), kind, note) for subject_id, at, kind, note
-                in s.exec(live.where(Observation.deleted_at.is_(None), Observation.superseded_by_id.is_(None)))}
+                in s.exec(live.where(Observation.live_note()))}
         notes = []
         for number, record in rows:
             try:

@@ -15,7 +15,8 @@ from pathlib import Path
 from agent.adapters import adapter_files_ok
 from agent.convert import read_base_id
 from agent.draft import draft_answer
-from agent.model import LoadedModel, Usage, generate, load_base, prepare_default_model
+from agent.convert import prepare_default_model
+from agent.model import LoadedModel, Usage, generate, load_base
 from agent.settings import Settings
 from memory import journal
 from memory.errors import MemoloopError
@@ -29,7 +30,7 @@ BASE_LABEL = "the base model alone"
 
 
 @dataclass(frozen=True)
-class Asked:
+class Question:
     """A question as the user asked it, with the pet it was about (None: whichever it names)."""
     question: str
     subject: str | None = None
@@ -53,14 +54,14 @@ class Comparison:
     answers: dict[str, Side] = field(default_factory=dict)  # "a" and "b"
 
 
-def recent_questions(mem: Memory, limit: int = MAX_QUESTIONS) -> list[Asked]:
+def recent_questions(mem: Memory, limit: int = MAX_QUESTIONS) -> list[Question]:
     """The user's latest distinct questions, newest first, each with the pet it was scoped to."""
     names = journal.subject_names(mem)
-    seen: dict[str, Asked] = {}
+    seen: dict[str, Question] = {}
     for it in recent_interactions(mem, 200):
         key = " ".join(it.question.lower().split())
         if key not in seen:
-            seen[key] = Asked(it.question, names.get(it.subject_id))
+            seen[key] = Question(it.question, names.get(it.subject_id))
         if len(seen) == limit:
             break
     return list(seen.values())
@@ -70,13 +71,13 @@ def label(version: str | None) -> str:
     return BASE_LABEL if version is None else f"adapter {version}"
 
 
-def compare(mem: Memory, version_a: str | None, version_b: str | None, questions: list[Asked | str],
+def compare(mem: Memory, version_a: str | None, version_b: str | None, questions: list[Question | str],
             max_new_tokens: int = MAX_NEW_TOKENS, *, settings: Settings | None = None,
             pack=None, knowledge=None, progress=None) -> list[Comparison]:
     """Answers of `version_a` and `version_b` (registry versions; None = no adapter) to `questions`."""
     if version_a == version_b:
         raise MemoloopError(f"both sides are {label(version_a)}; pick two different adapters to compare")
-    asked = [q if isinstance(q, Asked) else Asked(q) for q in questions][:MAX_QUESTIONS]
+    asked = [q if isinstance(q, Question) else Question(q) for q in questions][:MAX_QUESTIONS]
     if not asked:
         raise MemoloopError("there are no questions to compare on; ask memoloop something first")
     say = progress or (lambda message: None)
@@ -130,7 +131,7 @@ def _put_on(model, folder: Path | None, name: str):
                             f"{str(exc)[:200]}); pick another one") from exc
 
 
-def _drafts(mem: Memory, asked: list[Asked], pack, knowledge) -> list[tuple[str, Comparison]]:
+def _drafts(mem: Memory, asked: list[Question], pack, knowledge) -> list[tuple[str, Comparison]]:
     """(prompt, row to fill) per question: drafted once, the same for both sides."""
     from agent.knowledge import Knowledge
     from agent.pack import load_pack

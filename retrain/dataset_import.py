@@ -15,7 +15,7 @@ from memory.transfer import csv_rows, read_text
 from retrain.dataset import Record
 
 
-def read_records(path: Path) -> list[tuple[str, dict]]:
+def read_rows(path: Path) -> list[tuple[str, dict]]:
     """(where, row) pairs: 'record 3' for JSON, 'line 4' for CSV."""
     path = Path(path)
     suffix = path.suffix.lower()
@@ -55,7 +55,7 @@ def import_records(mem: Memory, path: Path) -> dict:
     """Adds the file's records as approved training data; returns counts."""
     path = Path(path)
     records = []
-    for where, row in read_records(path):
+    for where, row in read_rows(path):
         try:
             records.append(_record(row, f"import:{path.name}"))
         except MemoloopError as exc:

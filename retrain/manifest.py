@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from pathlib import Path
 
-from memory.errors import MemoloopError
+from memory.errors import MemoloopError, MissingResource
 from memory.files import write_atomic
 
 FORMAT = 2
@@ -112,5 +112,5 @@ def check_weights(folder: Path) -> None:
     """The weights are the ones the manifest was written for (a copy cut short, or swapped, is refused)."""
     manifest = read(folder)
     if manifest.weights_sha256 and manifest.weights_sha256 != weights_sha256(folder):
-        raise MemoloopError(f"adapter '{folder}' has weights that do not match its manifest "
+        raise MissingResource(f"adapter '{folder}' has weights that do not match its manifest "
                             f"(sha256 {manifest.weights_sha256[:12]}...); it cannot be used")

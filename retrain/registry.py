@@ -13,7 +13,7 @@ from sqlmodel import select
 from agent.adapters import STARTER_ADAPTER, adapter_files_ok
 from memory import crash
 from memory.dates import now
-from memory.errors import MemoloopError
+from memory.errors import MemoloopError, MissingResource
 from memory.models import Adapter
 from memory.store import Memory
 from retrain import manifest as manifests
@@ -86,7 +86,7 @@ def activate(mem: Memory, version: str) -> Adapter:
     with mem.session() as s:
         target = s.exec(select(Adapter).where(Adapter.version == version)).one()
         if not adapter_files_ok(Path(target.path)):
-            raise MemoloopError(f"adapter '{version}' has no loadable files at '{target.path}'; "
+            raise MissingResource(f"adapter '{version}' has no loadable files at '{target.path}'; "
                                 "pick another version")
         for current in s.exec(select(Adapter).where(Adapter.status == "active")):
             if current.id != target.id:

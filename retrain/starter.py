@@ -28,6 +28,7 @@ from agent.model import LoadedModel, Usage, generate, load_model
 from agent.prompt import render_prompt
 from memory.errors import MemoloopError
 from memory.files import publish_dir, temp_dir_for
+from memory.offline import offline_environment
 from retrain import manifest as manifests
 from retrain import trainer
 from retrain.config import TrainConfig
@@ -107,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--compare", type=Path, help="another adapter folder (the previous starter) to judge "
                                                       "on the same records")
     args = parser.parse_args(argv)
+    offline_environment()
     try:
         summary = run(args)
     except MemoloopError as exc:

@@ -15,7 +15,6 @@ import copy
 import hashlib
 import json
 import math
-import os
 import random
 import resource
 import shutil
@@ -27,24 +26,20 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Callable
 
-# Sleep, don't spin, while waiting for the other OpenMP thread: with 2 cores shared with the UI
-# (or a training run), spinning made steps 3-4x slower and generation drop to ~2 tok/s (measured).
-# Only effective if set before torch first loads OpenMP; an explicit setting wins.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import torch
 import torch.nn.functional as F
 
 from agent.convert import prepare_default_model, read_base_id
 from agent.model import load_base
-from agent.prompt import END, render_prompt, render_target
+from agent.prompt import END, END_OF_TURN_ID, render_prompt, render_target
 from memory import crash
 from memory.errors import MemoloopError
 from memory.files import publish_dir, temp_dir_for
+from memory.offline import offline_environment
 from retrain import manifest as manifests
 from retrain.config import MODES, TrainConfig
 from retrain.manifest import Manifest
 
-END_OF_TURN_ID = 106
 Progress = Callable[[int, int, float, float], None]  # step, total, loss, eta seconds
 
 
@@ -321,7 +316,7 @@ def print_progress(step: int, total: int, loss: float, eta: float) -> None:
           file=sys.stderr, flush=True)
 
 
-def read_records(path: Path) -> tuple[list[dict], list[dict]]:
+def read_training_file(path: Path) -> tuple[list[dict], list[dict]]:
     """(train, eval) from a JSON list or a {"train": [...], "eval": [...]} document."""
     try:
         data = json.loads(Path(path).read_text())
@@ -353,10 +348,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=TrainConfig.seed, help="seed for LoRA init and order")
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
     args = parser.parse_args(argv)
+    offline_environment()
     try:
-        train_records, eval_records = read_records(args.records)
+        train_records, eval_records = read_training_file(args.records)
         if args.eval:
-            eval_records = read_records(args.eval)[0]
+            eval_records = read_training_file(args.eval)[0]
         cfg = TrainConfig(mode=args.mode, r=args.rank, alpha=2 * args.rank, learning_rate=args.lr,
                           epochs=args.epochs or TrainConfig.epochs, max_steps=args.steps,
                           max_len=args.max_len, seed=args.seed, device=args.device)

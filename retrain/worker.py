@@ -22,10 +22,9 @@ from memory.errors import MemoloopError
 from memory.offline import offline_environment
 from memory.store import Memory
 from retrain import dataset as datasets
-from retrain import lease, registry, runs, trainer
+from retrain import lease, registry, runs
 from retrain.config import TrainConfig
 from retrain.gate import GatePolicy, agreement, decide
-from retrain.measure import measure
 
 MIN_RECORDS = 4  # below this many approved records a retrain would learn nothing: skip
 
@@ -67,6 +66,9 @@ def execute(mem: Memory, run_id: int, policy: GatePolicy | None = None) -> None:
 
 def _train_and_gate(mem: Memory, run_id: int, cfg: TrainConfig, policy: GatePolicy) -> None:
     """build -> freeze -> train -> measure -> decide -> register, each step using the one before."""
+    from retrain import trainer  # torch loads here, after main() set the process environment
+    from retrain.measure import measure
+
     settings = Settings.load(mem.home)
     base_path = Path(settings.base_model) if settings.base_model else prepare_default_model(mem.home.models_dir, print)
     active = registry.active(mem)

@@ -1,7 +1,6 @@
 """Shared fixtures: every test gets its own data home; nothing touches the user's real one."""
 from __future__ import annotations
 
-import os
 import selectors
 import subprocess
 import sys
@@ -9,14 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from memory.offline import offline_environment
+
 REPO = Path(__file__).resolve().parent.parent
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-# Torch threads sleep instead of spinning while they wait: on 2 shared cores spinning cut
-# real-model generation to ~2 tok/s (measured). Must be set before torch loads.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+offline_environment()  # as every memoloop process does first: offline, quiet, torch threads that sleep
 
 
 @pytest.fixture(autouse=True)

@@ -6,6 +6,7 @@ import pytest
 from agent.settings import Settings
 from memory.interactions import add_feedback, save_interaction
 from memory.models import Interaction
+from retrain.dataset import Record, in_eval
 from tests.conftest import run_cli
 from ui.cli import main
 
@@ -30,7 +31,8 @@ def test_ask_feedback_and_the_dataset_it_makes(mem, cats, home_dir, gemma_dir, t
 
     data = cli_json(capsys, "dataset", home=home_dir)
     mine = [r for r in data["train"] + data["eval"] if r["instruction"] == "When did Luna get her FVRCP booster?"]
-    assert [r["output"] for r in mine] in ([right], [right, right])  # trained twice, or held out once
+    held_out = in_eval(Record(mine[0]["instruction"], mine[0]["input"], right))  # by the record's hash
+    assert [r["output"] for r in mine] == ([right] if held_out else [right, right])  # a trained record is seen twice
     assert "2025-08-01 (Luna, vaccine)" in mine[0]["input"]
 
     out = tmp_path / "train.json"
@@ -82,4 +84,29 @@ def test_learning_mistakes_are_one_line_exit_2(home_dir, args, message):
     result = run_cli(*args, home=home_dir)
     assert result.returncode == 2, result.stderr
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_a_missing_resource_is_one_line_exit_1(mem, home_dir, tmp_path):
+    """Nothing the user typed was wrong (DESIGN.md: exit 1): an adapter whose files are gone, a
+    model folder that was deleted after it was chosen."""
+    from shutil import copytree, rmtree
+
+    from agent.adapters import STARTER_ADAPTER
+    from retrain import registry
+
+    folder = copytree(STARTER_ADAPTER, tmp_path / "v1")
+    registry.register(mem, "v1", folder, run_id=None, base_model="b", metrics={})
+    (folder / "adapter_model.safetensors").unlink()
+    result = run_cli("adapters", "activate", "v1", home=home_dir)
+    assert result.returncode == 1 and "has no loadable files" in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+    model = copytree(tmp_path / "v1", tmp_path / "model")  # any folder with a config.json passes Settings
+    (model / "config.json").write_text("{}")
+    Settings(base_model=str(model)).save(mem.home)
+    rmtree(model)
+    mem.close()
+    result = run_cli("ask", "When did Mochi sneeze?", home=home_dir)
+    assert result.returncode == 1 and f"'{model}' is missing or incomplete" in result.stderr, result.stderr
     assert "Traceback" not in result.stderr

@@ -6,7 +6,8 @@ import pytest
 from agent.convert import read_base_id
 from agent.draft import draft_answer
 from agent.knowledge import Knowledge
-from agent.model import complete, load_model
+from agent.model import load_model
+from tests.test_model import complete
 from agent.pack import load_pack
 from agent.settings import Settings
 from memory import journal
@@ -14,7 +15,7 @@ from memory.errors import MemoloopError
 from memory.interactions import recent_interactions, save_interaction
 from memory.models import Interaction
 from retrain import registry, trainer
-from retrain.compare import Asked, compare, recent_questions
+from retrain.compare import Question, compare, recent_questions
 from retrain.config import TrainConfig
 from retrain.dataset import Dataset, Record
 
@@ -57,7 +58,7 @@ def home(asked, tiny_gemma_dir, trained):
     return asked
 
 
-def references(mem, base, adapter, questions: list[Asked]) -> list[tuple[str, int]]:
+def references(mem, base, adapter, questions: list[Question]) -> list[tuple[str, int]]:
     """What answering itself makes the model say (words, tokens): its draft and prompt, this adapter."""
     pack = load_pack()
     knowledge, model = Knowledge(mem, pack), load_model(base, adapter, "cpu")
@@ -71,9 +72,9 @@ def said(rows, side: str) -> list[tuple[str, int]]:
 
 
 def test_recent_questions_are_distinct_newest_first_with_their_pet(asked):
-    assert recent_questions(asked) == [Asked("Did Luna get her booster?"), Asked("has mochi  sneezed before?"),
-                                      Asked("Has she sneezed before?", "Mochi")]
-    assert recent_questions(asked, limit=1) == [Asked("Did Luna get her booster?")]
+    assert recent_questions(asked) == [Question("Did Luna get her booster?"), Question("has mochi  sneezed before?"),
+                                      Question("Has she sneezed before?", "Mochi")]
+    assert recent_questions(asked, limit=1) == [Question("Did Luna get her booster?")]
 
 
 def test_two_adapters_answer_the_same_drafted_prompt_and_nothing_is_stored(home, tiny_gemma_dir, trained):
@@ -99,7 +100,7 @@ def test_the_base_model_alone_against_an_adapter(home, tiny_gemma_dir, trained):
     questions = ["Has Mochi sneezed before?", "Is Luna okay?", "When was the last vet visit?"]
     rows = compare(home, "v1", None, questions + ["a fourth question is left out"], TOKENS)
     assert [r.question for r in rows] == questions
-    plain = [Asked(q) for q in questions]
+    plain = [Question(q) for q in questions]
     assert said(rows, "b") == references(home, tiny_gemma_dir, None, plain)
     assert said(rows, "a") == references(home, tiny_gemma_dir, trained["v1"], plain)
     assert all(r.answers["a"].text != r.answers["b"].text for r in rows)

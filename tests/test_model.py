@@ -12,7 +12,7 @@ import pytest
 
 from agent.convert import DEFAULT_MODEL_NAME, MANIFEST, prepare_default_model
 from memory.files import temp_dir_for
-from agent.model import Usage, complete, generate, load_model, looping
+from agent.model import Usage, generate, load_model, looping
 from agent.prompt import INSTRUCTIONS, STOP_TOKEN_IDS, Note, context_block, render_prompt
 from memory.errors import MemoloopError
 from retrain import manifest as manifests
@@ -126,6 +126,13 @@ def test_answers_in_one_turn_stops_by_itself_and_copies_the_date(starter_model):
     assert usage.stopped and usage.completion_tokens < 160 and len(pieces) > 3
     assert "2023-07-19" in answer and set(DATE.findall(answer)) == {"2023-07-19"}
     assert "<start_of_turn>" not in answer and "\nmodel\n" not in answer and "Question:" not in answer
+
+
+def complete(loaded, prompt: str, max_new_tokens: int = 160) -> tuple[str, int, int]:
+    """The whole answer at once: (text, prompt_tokens, completion_tokens)."""
+    usage = Usage()
+    text = "".join(generate(loaded, prompt, max_new_tokens, usage))
+    return text.strip(), usage.prompt_tokens, usage.completion_tokens
 
 
 @pytest.mark.slow

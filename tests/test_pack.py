@@ -141,7 +141,7 @@ def test_unknown_pack_lists_the_available_ones():
     ("she drank some of the water from the vase with the lilies in it", "lily"),
 ])
 def test_red_flag_matches_alarming_phrasings(pack, text, flag):
-    found = pack.red_flag(text)
+    found = pack.matching_rule(text)
     assert found is not None and found.id == flag, (text, found and found.id)
     assert pack.triage(text) == found.reason
 
@@ -167,7 +167,7 @@ def test_red_flag_matches_alarming_phrasings(pack, text, flag):
     "Fits in the box perfectly",
 ])
 def test_red_flag_ignores_negated_or_harmless_phrasings(pack, text):
-    found = pack.red_flag(text)
+    found = pack.matching_rule(text)
     assert found is None, (text, found and found.id)
 
 
@@ -186,13 +186,13 @@ def test_prevention_and_history_questions_raise_no_flag(pack, text):
 def test_triage_checks_recent_observations_after_the_question(pack):
     recent = ["Ate well", "Straining in the litter box, nothing coming out"]
     assert pack.triage("Is Oscar OK today?", recent) == pack.triage("straining to pee")
-    assert pack.red_flag("Mochi ate a lily leaf", recent).id == "lily"  # the question comes first
+    assert pack.matching_rule("Mochi ate a lily leaf", recent).id == "lily"  # the question comes first
     assert pack.triage("Is Oscar OK today?", ["Ate well", "Sneezed once"]) is None
 
 
 def test_a_cat_called_lily_is_not_a_lily(pack):
-    assert pack.red_flag("Mochi licked Lily", names=["Lily"]) is None
-    assert pack.red_flag("Lily chewed a lily in the vase", names=["Lily"]).id == "lily"
+    assert pack.matching_rule("Mochi licked Lily", names=["Lily"]) is None
+    assert pack.matching_rule("Lily chewed a lily in the vase", names=["Lily"]).id == "lily"
 
 
 def test_disclaimer_rules(pack):

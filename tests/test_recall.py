@@ -104,25 +104,25 @@ def test_bad_questions(mem, question, k, message):
 def test_the_questions_telling_concepts_are_a_name_else_its_topics_else_a_rare_word():
     """"urinary problems ... diagnoses": a note about the topic (litter, cystitis) counts as having
     the question's telling word; "Felimazole" names one thing, so only a note saying it does."""
-    from memory.keywords import Asked, Concept, key_concepts
+    from memory.keywords import WeighedConcepts, Concept, key_concepts
 
     topic = Concept(("urin", "bladder", "cystitis"), "litter", prefix=True)
-    asked = Asked([Concept(("diagnoses",)), topic], df=[2, 9], weights=[3.1, 1.9], total=80)
+    asked = WeighedConcepts([Concept(("diagnoses",)), topic], df=[2, 9], weights=[3.1, 1.9], total=80)
     assert key_concepts(asked, "How many times was Rusty seen for urinary problems, and the diagnoses?") == {1}
-    asked = Asked([Concept(("dose",), "medication"), Concept(("felimazole",))], df=[7, 3], weights=[2.0, 3.0],
+    asked = WeighedConcepts([Concept(("dose",), "medication"), Concept(("felimazole",))], df=[7, 3], weights=[2.0, 3.0],
                   total=80)
     assert key_concepts(asked, "What dose of Felimazole is Tamsin on?") == {1}
-    asked = Asked([Concept(("diagnoses",)), topic], df=[2, 0], weights=[3.1, 4.5], total=80)
+    asked = WeighedConcepts([Concept(("diagnoses",)), topic], df=[2, 0], weights=[3.1, 4.5], total=80)
     assert key_concepts(asked, "What were the urinary diagnoses?") == {0}  # the journal has no such topic
     moving = Concept(("moved", "new house"), "moving", prefix=True)
-    asked = Asked([topic, moving, Concept(("bed",))], df=[9, 5, 3], weights=[1.9, 2.6, 3.0], total=80)
+    asked = WeighedConcepts([topic, moving, Concept(("bed",))], df=[9, 5, 3], weights=[1.9, 2.6, 3.0], total=80)
     assert key_concepts(asked, "When did she start peeing on the bed, and was it after we moved?") == {0, 1}
     vet = Concept(("vet", "clinic"), "vet_visit", prefix=True, frame=True)  # a frame, as the cat pack says
     ears = Concept(("ears", "ear infection"), "ears", prefix=True)
-    asked = Asked([vet, ears], df=[10, 5], weights=[1.9, 2.6], total=80)
+    asked = WeighedConcepts([vet, ears], df=[10, 5], weights=[1.9, 2.6], total=80)
     assert key_concepts(asked, "What did the vet give her for her ear infection?") == {1}
-    assert key_concepts(Asked([vet], df=[10], weights=[1.9], total=80), "When was her last vet visit?") == {0}
-    asked = Asked([vet, Concept(("limping",))], df=[1, 1], weights=[3.9, 3.9], total=80)
+    assert key_concepts(WeighedConcepts([vet], df=[10], weights=[1.9], total=80), "When was her last vet visit?") == {0}
+    asked = WeighedConcepts([vet, Concept(("limping",))], df=[1, 1], weights=[3.9, 3.9], total=80)
     assert key_concepts(asked, "juno is limping again, what did the vet give her?") == {1}  # not the frame
 
 

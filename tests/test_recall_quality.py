@@ -7,17 +7,13 @@ Re-measured 2026-12-04 after the question's telling concept (issue #11): with th
 same issue) 0.775 / 0.879 / 0.938 / 1.000, and without one 0.854 / 0.692 / 0.938 / 0.920. Recall was bought with precision on purpose (a lost note is a wrong
 answer; an extra one is shown in its own words with its date), so the precision floor is 0.76.
 """
-import sys
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/ is not an installed package
-
-from bench.recall_cat import build, load_journal, pack_vocabulary, pack_specific, score  # noqa: E402
-from memory.recall import recall  # noqa: E402
-from memory.store import Memory  # noqa: E402
+from bench.recall_cat import build, load_journal, pack_vocabulary, pack_specific, score
+from memory.recall import recall
+from memory.store import Memory
 
 
 @pytest.fixture(scope="module")

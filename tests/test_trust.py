@@ -173,7 +173,7 @@ def test_an_emergency_no_rule_words_catch_is_flagged_by_meaning(dev, pack):
     stays calm, and a question about the record is never flagged by meaning."""
     urinary = next(f for f in pack.red_flags if f.id == "urinary_blockage")
     question = "Biscuit he no pee since this morning, he go to litter many many time and cry"
-    assert pack.red_flag(question) is None  # no rule's words
+    assert pack.matching_rule(question) is None  # no rule's words
     assert ask(dev, pack, question).red_flag.startswith(urinary.reason)
     assert ask(dev, pack, "Tamsin sneezed twice this morning but she's eating and playing").red_flag is None
     assert ask(dev, pack, "Tamsin is limping again today. What happened the last time she limped?").red_flag is None

@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import argparse
 import errno
-import json
 import os
 import sys
-from pathlib import Path
 
-from memory.errors import MemoloopError
+from memory.errors import MemoloopError, MissingResource
 from memory.offline import offline_environment
+from ui.arguments import HOME_HELP, common_options
 
 
 class UsageError(MemoloopError):
@@ -22,13 +21,15 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """One registry: each module of commands adds its own to the same parser (none imports this one)."""
     from ui import commands, learning_commands
 
     p = Parser(prog="memoloop", description="A companion that remembers what happened and learns from your corrections.")
-    p.add_argument("--home", help="data home folder (default: $MEMOLOOP_HOME or ~/.local/share/memoloop)")
+    p.add_argument("--home", help=HOME_HELP)
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
-    commands.register(sub)
-    learning_commands.register(sub)
+    common = common_options()
+    for module in (commands, learning_commands):
+        module.register(sub, common)
     return p
 
 
@@ -38,6 +39,9 @@ def main(argv: list[str] | None = None) -> int:
         parser = build_parser()
         args = parser.parse_args(argv)
         return args.run(args) or 0
+    except MissingResource as exc:  # nothing the user typed was wrong
+        print(f"memoloop: error: {exc}", file=sys.stderr)
+        return 1
     except MemoloopError as exc:
         print(f"memoloop: error: {exc}", file=sys.stderr)
         return 2
@@ -61,18 +65,6 @@ def disk_full(exc: BaseException) -> bool:
         return True
     text = str(exc)
     return "database or disk is full" in text or "disk I/O error" in text
-
-
-def emit(args, data, human: str) -> None:
-    """--json prints one JSON document; otherwise the human line(s)."""
-    if getattr(args, "json", False):
-        print(json.dumps(data, ensure_ascii=False, indent=None))
-    else:
-        print(human)
-
-
-def home_arg(args) -> Path | None:
-    return Path(args.home) if args.home else None
 
 
 if __name__ == "__main__":

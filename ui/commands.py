@@ -6,16 +6,7 @@ import sys
 from pathlib import Path
 
 from memory.errors import MemoloopError
-from ui.cli import emit, home_arg
-
-HOME_HELP = "data home folder (default: $MEMOLOOP_HOME or ~/.local/share/memoloop)"
-
-
-def open_memory(args):
-    """The home's memory; embedding many notes (an import, catching up after a crash) shows a bar."""
-    from memory.store import Memory
-
-    return Memory.open(home_arg(args), progress=None if getattr(args, "json", False) else _progress_bar)
+from ui.arguments import HOME_HELP, emit, home_arg, open_memory
 
 
 def _kinds():
@@ -66,9 +57,7 @@ def cmd_log(args):
 
     metrics = {}
     if args.weight is not None:
-        if not 0 < args.weight < 50:
-            raise MemoloopError(f"--weight {args.weight} is not a cat's weight in kg; give e.g. 4.2")
-        metrics["weight_kg"] = args.weight
+        metrics["weight_kg"] = journal.check_weight(args.weight, "--weight ")
     obs = journal.log(open_memory(args), args.text, subject=args.subject, at=args.at, kind=args.kind,
                       metrics=metrics, tags=args.tag or [], allow_future=args.allow_future, kinds=_kinds())
     emit(args, observation_json(obs, args.subject),
@@ -92,18 +81,6 @@ def cmd_import(args):
     emit(args, r, f"imported {r['observations']} observations" + (f", {counts}" if counts else "")
          + (f" (skipped {r['duplicates']} already stored)" if r["duplicates"] else "")
          + "".join(f"\nkept {kept}" for kept in r.get("kept", [])))
-
-
-def _progress_bar(total: int):
-    from tqdm import tqdm
-
-    bar = tqdm(total=total, desc="indexing notes for search", unit="note", file=sys.stderr, leave=False)
-
-    def tick(n: int):
-        bar.update(n)
-        if bar.n >= total:
-            bar.close()
-    return tick
 
 
 def cmd_recall(args):
@@ -219,11 +196,8 @@ def _note_id(value: str) -> int:
     return int(value)
 
 
-def register(sub) -> None:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--home", default=argparse.SUPPRESS, help=HOME_HELP)
-    common.add_argument("--json", action="store_true", help="print one JSON document")
-
+def register(sub, common: argparse.ArgumentParser) -> None:
+    """The journal's commands, on the parser ui/cli.py builds."""
     p = sub.add_parser("subjects", parents=[common], help="add, rename or list pets")
     p.add_argument("action", nargs="?", default="list", choices=["add", "list", "rename"])
     p.add_argument("name", nargs="?", help="the pet's name")

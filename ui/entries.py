@@ -15,18 +15,17 @@ from memory.errors import MemoloopError
 from memory.models import Observation
 from memory.store import Memory
 
-HOUSEHOLD = "Household"  # the choice for notes about no pet in particular
-MAX_WEIGHT_KG = 50
+HOUSEHOLD_LABEL = "Household"  # the choice for notes about no pet in particular
 
 
 def pet_or_none(choice: str | None) -> str | None:
-    return None if not choice or choice == HOUSEHOLD else choice
+    return None if not choice or choice == HOUSEHOLD_LABEL else choice
 
 
 def default_pet(mem: Memory, last_used: str | None) -> str | None:
     """The pet used last in this session, else the pet of the newest entry, else the first pet."""
     names = journal.subject_names(mem)
-    if last_used == HOUSEHOLD or last_used in names.values():
+    if last_used == HOUSEHOLD_LABEL or last_used in names.values():
         return last_used
     newest = journal.timeline(mem, limit=1)
     if newest and newest[0].subject_id in names:
@@ -43,9 +42,7 @@ def parse_tags(text: str | None) -> list[str]:
 def weight_metrics(weight: float | None) -> dict:
     if weight is None:
         return {}
-    if not 0 < weight < MAX_WEIGHT_KG:
-        raise MemoloopError(f"{weight:g} kg is not a cat's weight; give it in kilograms, e.g. 4.2")
-    return {"weight_kg": round(float(weight), 2)}
+    return {"weight_kg": round(journal.check_weight(weight), 2)}
 
 
 def when_from(day: date | None, at: time | None) -> datetime | str | None:
@@ -82,10 +79,9 @@ def edit_entry(mem: Memory, obs: Observation, *, text: str, kind: str, day: date
 
 def day_span(mem: Memory) -> tuple[date, date] | None:
     """The local dates of the oldest and newest live entries (the History page's date range)."""
-    live = (Observation.deleted_at.is_(None), Observation.superseded_by_id.is_(None))
     with mem.session() as s:
         oldest, newest = s.exec(select(func.min(Observation.happened_at), func.max(Observation.happened_at))
-                                .where(*live)).one()
+                                .where(Observation.live_note())).one()
     return (local_day(oldest), local_day(newest)) if oldest else None
 
 
@@ -93,7 +89,7 @@ def in_days(observations: list[Observation], start: date, end: date) -> list[Obs
     return [o for o in observations if start <= local_day(o.happened_at) <= end]
 
 
-def day_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     """From the start of `start` to the end of `end`, in local time."""
     tz = local_tz()
     return datetime.combine(start, time.min, tzinfo=tz), datetime.combine(end, time.max, tzinfo=tz)
@@ -158,6 +154,6 @@ def entries_csv(observations: list[Observation], names: dict[int, str]) -> str:
 def weight_points(observations: list[Observation], names: dict[int, str]) -> list[dict]:
     """(date, pet, kg) for every entry that carries a weight, oldest first."""
     points = [{"Date": as_utc(o.happened_at).astimezone(local_tz()).replace(tzinfo=None),
-               "Pet": names.get(o.subject_id, HOUSEHOLD), "Weight (kg)": float(o.metrics["weight_kg"])}
+               "Pet": names.get(o.subject_id, HOUSEHOLD_LABEL), "Weight (kg)": float(o.metrics["weight_kg"])}
               for o in observations if isinstance(o.metrics.get("weight_kg"), (int, float))]
     return sorted(points, key=lambda p: p["Date"])

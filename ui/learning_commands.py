@@ -8,10 +8,8 @@ from pathlib import Path
 
 from memory.dates import iso
 from memory.errors import MemoloopError
-from ui.cli import emit
-from ui.commands import open_memory
+from ui.arguments import emit, open_memory
 
-HOME_HELP = "data home folder (default: $MEMOLOOP_HOME or ~/.local/share/memoloop)"
 
 
 def cmd_dataset(args):
@@ -177,11 +175,8 @@ def _run_scheduler(mem) -> int:
     return 0
 
 
-def register(sub) -> None:
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--home", default=argparse.SUPPRESS, help=HOME_HELP)
-    common.add_argument("--json", action="store_true", help="print one JSON document")
-
+def register(sub, common: argparse.ArgumentParser) -> None:
+    """The learning loop's commands, on the parser ui/cli.py builds."""
     p = sub.add_parser("dataset", parents=[common], help="the Alpaca records the next retrain uses; import your own")
     p.add_argument("action", nargs="?", choices=["show", "import"], default="show")
     p.add_argument("file", nargs="?", help="with import: a .json Alpaca list or .csv with instruction,input,output")

@@ -50,7 +50,7 @@ with widgets.user_errors():
         shown = [journal.get(mem, i) for i in scores]
         shown = [o for o in entries.in_days(shown, start, end) if kind_filter in (None, o.kind)]
     else:
-        since, until = entries.day_bounds(start, end)
+        since, until = entries.period_bounds(start, end)
         shown = journal.timeline(mem, subject=subject, kind=kind_filter, since=since, until=until)
 
     rows = entries.entry_rows(shown, names)
@@ -82,7 +82,7 @@ with widgets.user_errors():
         st.info("No entries match these filters.", icon=":material/filter_alt_off:")
 
     st.subheader("Weight")
-    since, until = entries.day_bounds(start, end)
+    since, until = entries.period_bounds(start, end)
     points = entries.weight_points(journal.timeline(mem, subject=subject, since=since, until=until), names)
     if points:
         chart = alt.Chart(pd.DataFrame(points)).mark_line(point=True).encode(

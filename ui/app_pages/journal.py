@@ -11,8 +11,8 @@ mem = resources.memory()
 kinds = widgets.pack().kinds
 kind_names = list(kinds)
 names = journal.subject_names(mem)
-choices = sorted(names.values(), key=str.lower) + [entries.HOUSEHOLD]
-default = entries.default_pet(mem, st.session_state.get("last_pet")) or entries.HOUSEHOLD
+choices = sorted(names.values(), key=str.lower) + [entries.HOUSEHOLD_LABEL]
+default = entries.default_pet(mem, st.session_state.get("last_pet")) or entries.HOUSEHOLD_LABEL
 pet_index = choices.index(default)
 
 
@@ -27,7 +27,7 @@ def undo(step: dict) -> None:
 
 def logged(obs, pet: str) -> None:
     st.session_state["last_pet"] = pet
-    who = "the household" if pet == entries.HOUSEHOLD else pet
+    who = "the household" if pet == entries.HOUSEHOLD_LABEL else pet
     widgets.notify(f"Logged for {who}.", undo={"delete": obs.id})
 
 
@@ -61,7 +61,7 @@ with st.expander("More detail: kind, date, weight, tags", icon=":material/tune:"
         full_text = st.text_area("What happened?", height=90,
                                  placeholder="e.g. Dr. Tanaka checked her eyes and prescribed L-lysine")
         c5, c6 = st.columns(2)
-        weight = c5.number_input("Weight in kg (optional)", min_value=0.0, max_value=49.9, value=None,
+        weight = c5.number_input("Weight in kg (optional)", min_value=0.0, max_value=journal.MAX_WEIGHT_KG - 0.1, value=None,
                                  step=0.05, format="%.2f", help="Saved as a measurement: History charts it.")
         tags = c6.text_input("Tags (optional)", placeholder="e.g. lysine, eyes", help="Separate tags with commas.")
         full = st.form_submit_button("Save entry", type="primary", icon=":material/save:", key="log_full")
@@ -86,7 +86,7 @@ def save_edit(obs) -> None:
 def show_entry(obs) -> None:
     with st.container(border=True):
         text_col, buttons = st.columns([6, 1], vertical_alignment="center")
-        pet = names.get(obs.subject_id, entries.HOUSEHOLD)
+        pet = names.get(obs.subject_id, entries.HOUSEHOLD_LABEL)
         details = [f"**{entries.when_label(obs.happened_at)}**", pet, widgets.kind_badge(obs.kind)]
         if "weight_kg" in obs.metrics:
             details.append(f"**{obs.metrics['weight_kg']:g} kg**")

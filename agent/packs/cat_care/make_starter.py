@@ -26,7 +26,7 @@ from agent import guard
 from agent.pack import Pack, load_pack
 from agent.prompt import Fact, Note, context_block
 from memory.series import Point, Trend
-from agent.packs.cat_care.starter_data import FAMILIES, GENERAL, HOUSEHOLD, PETS, VETS, WEIGHT
+from agent.packs.cat_care.starter_data import FAMILIES, GENERAL, HOUSEHOLD_NOTES, PETS, VETS, WEIGHT
 
 OUT = Path(__file__).with_name("starter.json")
 SEED = 20261203
@@ -172,7 +172,7 @@ def distractor_note(rng: random.Random, family: dict, case: Case, taken: set[str
         day = spaced_days(rng, 1, (1, 1))[0]
     roll = rng.random()
     if roll < 0.2:
-        return Note(day, "household", "note", rng.choice(HOUSEHOLD)), None
+        return Note(day, "household", "note", rng.choice(HOUSEHOLD_NOTES)), None
     if roll < 0.55 and "{other}" not in family["label"][0]:
         other = Case(case.other, rng.choice("fm"), rng.random() < 0.85, case.vets, case.name)
         note = event_notes(rng, family, other, 1)[0]

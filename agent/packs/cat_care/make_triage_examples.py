@@ -39,7 +39,7 @@ def main() -> None:
         data = json.loads((DATA / name).read_text())
         for q in data["questions"] if isinstance(data, dict) else data:
             text = present_part(q["q"]) or q["q"]
-            flag = pack.red_flag(text) if q["emergency"] else None
+            flag = pack.matching_rule(text) if q["emergency"] else None
             rows.append({"text": text, "emergency": bool(q["emergency"]), "flag": flag.id if flag else None})
     vectors = np.asarray(embedding_function()([r["text"] for r in rows]), dtype=np.float32)
     flagged = [i for i, r in enumerate(rows) if r["flag"]]

@@ -18,7 +18,7 @@ VETS = ["Tanaka", "Okafor", "Lindqvist", "Moreau", "Patel", "Alvarez", "Nguyen",
         "Haddad", "Fischer", "Mensah", "Sato", "Rossi", "Evans", "Castillo", "Ibrahim", "Novak",
         "O'Neill", "Chen", "Adeyemi", "Varga"]
 
-HOUSEHOLD = ["Pet insurance renewed for another year.", "Bought a new cat bed for the living room.",
+HOUSEHOLD_NOTES = ["Pet insurance renewed for another year.", "Bought a new cat bed for the living room.",
              "Vet clinic changed its opening hours.", "Cat sitter booked for the summer holiday.",
              "New window screens fitted upstairs."]
 

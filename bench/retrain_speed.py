@@ -1,0 +1,75 @@
+"""A retrain of 200 user records on the real 270M model, today's way and the new way, side by side.
+
+    .venv/bin/python -m bench.retrain_speed            # ~35 min on 2 cores (two retrains)
+    .venv/bin/python -m bench.retrain_speed --records 60
+
+The 200 records are starter-format records the shipped starter adapter never trained on (its
+held-out tenth, minus the gate's probe), imported as the user's own. Both runs go through the real
+run path (worker subprocess, measure, gate) in two homes holding the same records:
+- "from the base" (TrainConfig.start = "base"): a fresh LoRA on the bare base with 600 starter
+  records replayed, as every retrain did before;
+- "continuing" (the default): the active adapter (the starter) trained further, with a replay as
+  large as the user's records.
+Reported: wall time, steps, held-out loss and the starter probe (forgetting), active -> candidate.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+from pathlib import Path
+
+from bench.common import table, write_jsonl
+
+
+def home_with_records(root: Path, records: list[dict]):
+    from agent.settings import Settings
+    from memory.store import Memory
+    from retrain import registry
+    from retrain.dataset_import import import_records
+
+    mem = Memory.open(root)
+    base = Path(__file__).resolve().parent.parent / ".cache" / "models" / "gemma-3-270m"
+    Settings(base_model=str(base)).save(mem.home)
+    registry.ensure_starter(mem)
+    import_records(mem, write_jsonl(root.parent / f"{root.name}-records.jsonl", records))
+    return mem
+
+
+def user_records(n: int) -> list[dict]:
+    from retrain.dataset import PROBE_SIZE, STARTER, starter_held_out
+
+    rows = json.loads(STARTER.read_text(encoding="utf-8"))
+    unseen = sorted((r for r in rows if starter_held_out(r)),
+                    key=lambda r: json.dumps(r, sort_keys=True))
+    from retrain.dataset import Record
+
+    probe = {r.key for r in sorted((Record.of(r) for r in unseen), key=lambda r: r.key)[:PROBE_SIZE]}
+    return [r for r in unseen if Record.of(r).key not in probe][:n]
+
+
+def main() -> None:
+    from retrain import runs
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--records", type=int, default=200)
+    args = parser.parse_args()
+    records = user_records(args.records)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="memoloop-speed-") as tmp:
+        for label, start in (("from the base (before)", "base"), ("continuing the active adapter", "active")):
+            mem = home_with_records(Path(tmp) / start, records)
+            run = runs.wait(mem, runs.spawn(mem, runs.create(mem, "manual", {"start": start})).id, poll_s=5)
+            minutes = (run.finished_at - run.started_at).total_seconds() / 60
+            loss, probe = run.eval_loss or {}, (run.metrics or {}).get("probe_loss") or {}
+            rows.append([label, f"{minutes:.1f}", run.progress.get("total"), f"{run.train_records}/{run.eval_records}",
+                         f"{loss.get('active', 0):.3f} -> {loss.get('candidate', 0):.3f}",
+                         f"{probe.get('active', 0):.3f} -> {probe.get('candidate', 0):.3f}",
+                         f"{run.status}: {run.reason or run.error}"])
+            print(rows[-1], flush=True)
+    print(table(["retrain of " + str(len(records)) + " user records", "minutes", "steps", "train/held-out",
+                 "held-out loss", "starter probe", "verdict"], rows))
+
+
+if __name__ == "__main__":
+    main()
