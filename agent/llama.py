@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from memory.errors import MemoloopError
+from memory.files import replacing
 
 N_CTX = 8192  # prompts are ~200-900 tokens (MAX_NOTES notes, facts, the instruction block); long notes fit too
 LORA_NAMES = {"q_proj": "attn_q", "k_proj": "attn_k", "v_proj": "attn_v", "o_proj": "attn_output",
@@ -58,12 +59,8 @@ def base_gguf(base_folder: Path, assemble: bool = True) -> Path | None:
     final = folder / gguf_pkg.MODEL_NAME
     if not assemble:
         return final
-    tmp = folder / f".{gguf_pkg.MODEL_NAME}.tmp-{os.getpid()}"
-    try:
+    with replacing(final, 0o644) as tmp:
         gguf_pkg.assemble(tmp)  # sha256-checked, 0.5 s
-        os.replace(tmp, final)
-    finally:
-        tmp.unlink(missing_ok=True)
     return final
 
 
@@ -87,29 +84,25 @@ def export_lora(adapter_folder: Path, out_dir: Path) -> Path:
         raise MemoloopError(f"adapter '{adapter_folder}' is not a plain LoRA that llama.cpp can apply")
     tensors = load_file(str(weights_path))
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.with_name(f".{final.name}.tmp-{os.getpid()}")
-    writer = gguf.GGUFWriter(str(tmp), "gemma3")
-    writer.add_type(gguf.GGUFType.ADAPTER)
-    writer.add_string(gguf.Keys.Adapter.TYPE, "lora")
-    writer.add_float32(gguf.Keys.Adapter.LORA_ALPHA, float(config["lora_alpha"]))
-    for name in sorted(tensors):
-        # base_model.model.model.layers.3.self_attn.q_proj.lora_A.weight -> blk.3.attn_q.weight.lora_a
-        parts = name.split(".")
-        if "layers" not in parts or parts[-2] not in ("lora_A", "lora_B"):
-            raise MemoloopError(f"adapter tensor '{name}' has no llama.cpp counterpart")
-        layer, module = parts[parts.index("layers") + 1], parts[-3]
-        if module not in LORA_NAMES:
-            raise MemoloopError(f"adapter tensor '{name}' has no llama.cpp counterpart")
-        out = f"blk.{layer}.{LORA_NAMES[module]}.weight.lora_{parts[-2][-1].lower()}"
-        writer.add_tensor(out, tensors[name].float().numpy())  # A: [r, in], B: [out, r], as peft keeps them
-    try:
+    with replacing(final, 0o644) as tmp:
+        writer = gguf.GGUFWriter(str(tmp), "gemma3")
+        writer.add_type(gguf.GGUFType.ADAPTER)
+        writer.add_string(gguf.Keys.Adapter.TYPE, "lora")
+        writer.add_float32(gguf.Keys.Adapter.LORA_ALPHA, float(config["lora_alpha"]))
+        for name in sorted(tensors):
+            # base_model.model.model.layers.3.self_attn.q_proj.lora_A.weight -> blk.3.attn_q.weight.lora_a
+            parts = name.split(".")
+            if "layers" not in parts or parts[-2] not in ("lora_A", "lora_B"):
+                raise MemoloopError(f"adapter tensor '{name}' has no llama.cpp counterpart")
+            layer, module = parts[parts.index("layers") + 1], parts[-3]
+            if module not in LORA_NAMES:
+                raise MemoloopError(f"adapter tensor '{name}' has no llama.cpp counterpart")
+            out = f"blk.{layer}.{LORA_NAMES[module]}.weight.lora_{parts[-2][-1].lower()}"
+            writer.add_tensor(out, tensors[name].float().numpy())  # A: [r, in], B: [out, r], as peft keeps them
         writer.write_header_to_file()
         writer.write_kv_data_to_file()
         writer.write_tensors_to_file()
         writer.close()
-        os.replace(tmp, final)
-    finally:
-        tmp.unlink(missing_ok=True)
     return final
 
 

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from memory.errors import MemoloopError
+from memory.files import write_atomic
 from memory.home import Home
 
 DEVICES = ("auto", "cpu", "cuda")
@@ -42,8 +42,4 @@ class Settings:
         if self.base_model and not (Path(self.base_model) / "config.json").is_file():
             raise MemoloopError(f"'{self.base_model}' is not a model folder (no config.json); "
                                 "point to a local Gemma folder, or leave it empty for the default")
-        path = home.root / "settings.json"
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
-        tmp.chmod(0o600)
-        os.replace(tmp, path)
+        write_atomic(home.root / "settings.json", json.dumps(asdict(self), indent=2))

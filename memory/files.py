@@ -7,6 +7,7 @@ import io
 import json
 import os
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 from memory.errors import MemoloopError
@@ -82,19 +83,26 @@ def csv_rows(path: Path, content: str, required: set[str], needs: str) -> list[t
         raise MemoloopError(f"{path} line {reader.line_num}: not valid CSV ({exc}); nothing was imported") from None
 
 
-def write_atomic(path: Path, data: str | bytes, mode: int = 0o600) -> None:
-    """Write a sibling temp file, flush it to disk, then rename it over `path`."""
+@contextmanager
+def replacing(path: Path, mode: int = 0o600):
+    """Yields a sibling temp path to write; on success it takes `path`'s name in one rename, on
+    failure it is removed and `path` is as it was."""
     path = Path(path)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     try:
-        with open(tmp, "wb") as f:
-            f.write(data.encode("utf-8") if isinstance(data, str) else data)
-            f.flush()
-            os.fsync(f.fileno())
+        yield tmp
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def write_atomic(path: Path, data: str | bytes, mode: int = 0o600) -> None:
+    """Write a sibling temp file, flush it to disk, then rename it over `path`."""
+    with replacing(path, mode) as tmp, open(tmp, "wb") as f:
+        f.write(data.encode("utf-8") if isinstance(data, str) else data)
+        f.flush()
+        os.fsync(f.fileno())
 
 
 def temp_dir_for(final: Path) -> Path:

@@ -19,11 +19,16 @@ from pathlib import Path
 from sqlmodel import select
 
 from agent.guard import unsupported_dates
+from memory.files import publish_dir, temp_dir_for
 from memory.models import Feedback, Interaction, TrainingRecord
 from memory.store import Memory
 from retrain.gate import agreement
 
 EVAL_PERCENT = 10  # by record hash: a record is in eval forever, whatever else arrives
+# ... and while the user's records are few, more of them (the next by hash), so the gate decides on
+# EVAL_MIN answers, not on one or two: 25 corrections held out 2 and the gate judged on noise. A
+# promoted adapter then learns those too (Dataset.everything, retrain.worker).
+EVAL_MIN = 8
 # A retrain continues the active adapter when it was trained on the same base: the format is kept,
 # and a starter replay as large as the user's own records guards against forgetting it. From the
 # bare base (the first adapter on another base model) the format must be learned again, so the
@@ -82,6 +87,11 @@ class Dataset:
     @property
     def user_records(self) -> int:
         return len(self.user)
+
+    def everything(self) -> "Dataset":
+        """The held-out answers trained too (weighted like the others), once the gate has judged."""
+        return Dataset(train=self.train + self.eval * USER_WEIGHT, eval=[], probe=self.probe,
+                       invented=self.invented)
 
     def manifest(self) -> dict:
         return {"digest": self.digest, "train": len(self.train), "eval": len(self.eval),
@@ -153,10 +163,14 @@ def build(mem: Memory, starter: list[Record] | None = None, seed: int = 0, conti
     records = approved(mem)
     invented = [r for r in records if invents_dates(r)]
     records = [r for r in records if r not in invented]
-    train = [r for r in records if not in_eval(r)]
     held = [r for r in records if in_eval(r)]
-    if records and not held:  # a small set still needs something to judge the candidate on
-        held, train = [train[-1]], train[:-1]
+    wanted = min(EVAL_MIN, len(records) // 3)
+    if len(held) < wanted:
+        held += sorted((r for r in records if not in_eval(r)), key=lambda r: r.key)[:wanted - len(held)]
+    if records and not held:  # one or two records: still something to judge the candidate on
+        held = [records[-1]]
+    out = {r.key for r in held}
+    train = [r for r in records if r.key not in out]
     starter = load_starter() if starter is None else starter
     unseen = [r for r in starter if starter_held_out(r.alpaca())]
     probe = sorted(unseen, key=lambda r: r.key)[:PROBE_SIZE]
@@ -168,13 +182,13 @@ def build(mem: Memory, starter: list[Record] | None = None, seed: int = 0, conti
 
 def write_snapshot(dataset: Dataset, folder: Path) -> Path:
     """train.json / eval.json / probe.json (Alpaca lists) + manifest.json, written atomically."""
-    tmp = folder.with_name(folder.name + ".tmp")
-    tmp.mkdir(parents=True, exist_ok=True)
-    for name in ("train", "eval", "probe"):
-        rows = [r.alpaca() | {"source": r.source} for r in getattr(dataset, name)]
-        (tmp / f"{name}.json").write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
-    (tmp / "manifest.json").write_text(json.dumps(dataset.manifest(), indent=2), encoding="utf-8")
-    if folder.exists():
-        shutil.rmtree(folder)
-    tmp.replace(folder)
+    tmp = temp_dir_for(folder)
+    try:
+        for name in ("train", "eval", "probe"):
+            rows = [r.alpaca() | {"source": r.source} for r in getattr(dataset, name)]
+            (tmp / f"{name}.json").write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
+        (tmp / "manifest.json").write_text(json.dumps(dataset.manifest(), indent=2), encoding="utf-8")
+        publish_dir(tmp, folder)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return folder

@@ -27,6 +27,7 @@ from retrain.config import TrainConfig
 from retrain.gate import GatePolicy, agreement, decide
 
 MIN_RECORDS = 4  # below this many approved records a retrain would learn nothing: skip
+LEARN_HELD_OUT_BELOW = 80  # fewer user records: a promoted adapter is trained again on all of them
 
 
 class Heartbeat(threading.Thread):
@@ -91,10 +92,12 @@ def _train_and_gate(mem: Memory, run_id: int, cfg: TrainConfig, policy: GatePoli
     answers, tokens = policy.behaviour_questions, settings.max_new_tokens
     reference = measure(base, Path(active.path) if active else None, data, answers, tokens)
     base_loss = measure(base, None, data).loss if active else reference.loss
-    candidate = trainer.train(data, cfg, base, Path(active.path) if continuing else None,
-                              lambda step, total, loss, eta: report(
-                                  {"phase": "train", "step": step, "total": total, "loss": round(loss, 4),
-                                   "eta_s": round(eta)}))
+    start = Path(active.path) if continuing else None
+
+    def training(step: int, total: int, loss: float, eta: float) -> None:
+        report({"phase": "train", "step": step, "total": total, "loss": round(loss, 4), "eta_s": round(eta)})
+
+    candidate = trainer.train(data, cfg, base, start, training)
     steps = candidate.manifest.training["steps"]
     report({"phase": "measuring the candidate", "step": steps, "total": steps})
     result = measure(base, candidate, data, answers, tokens)
@@ -102,6 +105,15 @@ def _train_and_gate(mem: Memory, run_id: int, cfg: TrainConfig, policy: GatePoli
     promote, reason = decide(policy, {"active": reference.loss, "candidate": result.loss},
                              {"active": reference.probe_loss, "candidate": result.probe_loss},
                              {"active": reference.behaviour, "candidate": result.behaviour}, agrees)
+    if promote and data.eval and data.user_records < LEARN_HELD_OUT_BELOW:
+        # The held-out answers are the user's corrections too: with few records, a third of them.
+        # The gate judged this candidate; its twin, trained the same way on everything, is kept.
+        report({"phase": "learning the held-out answers too"})
+        candidate.release()
+        judged = candidate.manifest
+        candidate = trainer.train(data.everything(), cfg, base, start, training)
+        candidate.manifest.training["judged_twin"] = {k: judged.training[k] for k in ("steps", "best_epoch")}
+        steps = candidate.manifest.training["steps"]
     version = registry.next_version(mem)
     candidate.manifest.version, candidate.manifest.run = version, run_id
     candidate.manifest.losses = {"base": base_loss, "active": reference.loss, "adapter": result.loss}

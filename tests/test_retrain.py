@@ -45,6 +45,9 @@ def test_a_better_candidate_is_promoted_and_a_worse_one_rejected(learner):
     assert (learner.home.adapters_dir / first.adapter_version / "meta.json").exists()
     assert (learner.home.datasets_dir / f"run-{first.id}" / "manifest.json").exists()
     assert first.metrics["started_from"] is None  # the starter was trained on another base: a fresh adapter
+    kept = manifests.read(learner.home.adapters_dir / first.adapter_version)
+    assert first.eval_records == 4 and "judged_twin" in kept.training  # 12 records: the 4 held out learned too
+    assert kept.training["records"] == {"train": first.train_records + 2 * 4, "eval": 0}
 
     # a candidate that learns nothing (learning rate 0) cannot beat the adapter that did
     second = run_to_end(learner, {**FAST, "learning_rate": 0.0})

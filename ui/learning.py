@@ -12,7 +12,8 @@ from ui.entries import when_label
 DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
 PHASES = {"measuring the active adapter": "Measuring the current adapter",
           "loading the base model": "Loading the base model",
-          "train": "Training", "measuring the candidate": "Testing the new adapter", "done": "Finishing"}
+          "train": "Training", "measuring the candidate": "Testing the new adapter",
+          "learning the held-out answers too": "Learning the answers it was tested on", "done": "Finishing"}
 SOURCES = {"correction": "Corrected", "approved": "Rated up", "import": "Imported", "starter": "Starter"}
 ENDINGS = {"stop": "", "length": " · cut off at the length limit",
            "loop": " · cut off: it began repeating itself"}

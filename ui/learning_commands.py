@@ -8,6 +8,7 @@ from pathlib import Path
 
 from memory.dates import iso
 from memory.errors import MemoloopError
+from memory.files import write_atomic
 from ui.arguments import emit, open_memory
 
 
@@ -29,10 +30,8 @@ def cmd_dataset(args):
     doc = {"train": [r.alpaca() for r in data.train], "eval": [r.alpaca() for r in data.eval]}
     if args.out:
         out = Path(args.out)
-        tmp = out.with_name(out.name + ".tmp")
         try:
-            tmp.write_text(json.dumps(doc["train"], ensure_ascii=False, indent=1), encoding="utf-8")
-            tmp.replace(out)
+            write_atomic(out, json.dumps(doc["train"], ensure_ascii=False, indent=1), mode=0o644)
         except OSError as exc:
             raise MemoloopError(f"cannot write '{out}': {exc.strerror or exc}") from None
     m = data.manifest()
