@@ -95,41 +95,80 @@ def clean_question(question: str | None) -> str:
     return q
 
 
+@dataclass
+class Query:
+    """The question, read once: what every candidate source (keywords, vectors, neighbours) uses."""
+    question: str  # as asked
+    text: str  # what is searched: the question without its time words and pets' names
+    scope: list[int] | None  # subject ids (HOUSEHOLD_ID for household notes); None: every note
+    time: timewords.TimeFilter
+    subjects: dict[int, str]  # every subject id -> name
+    vocabulary: dict[str, list[str]] | None = None
+    named: list[Concept] = field(default_factory=list)  # specific terms a note must contain to count
+    called: list[str] = field(default_factory=list)  # what the question calls the pets ("clem")
+    _vector: object = None  # the embedding of `text`, or a Future of it: computed while SQL runs
+
+    @property
+    def vector(self) -> np.ndarray:
+        if isinstance(self._vector, Future):
+            self._vector = self._vector.result()
+        return self._vector
+
+
+def read_question(mem: Memory, question: str, subject: str | None, now: datetime,
+                  vocabulary=None, specific: tuple = ()) -> Query:
+    subjects = _subjects(mem)
+    tf = timewords.parse(question, now)
+    text_ = re.sub(r"\s+", " ", mask_names(tf.rest, list(subjects.values()), " ", nicknames=True)).strip() or tf.rest
+    named = [Concept(alts, prefix=True) for alts in map(_alternatives, specific)
+             if any(re.search(rf"\b{re.escape(t)}", question, re.I) for t in alts)]
+    called = [m.group(1) for name in subjects.values() if (m := names_in(question, name, subjects.values()))]
+    embedding = mem.index.embed_soon([text_] + ([tf.anchor[1]] if tf.anchor else []))
+    query = Query(question, text_, _scope(mem, question, subject, subjects), tf, subjects, vocabulary, named,
+                  called, _first(embedding))
+    if tf.anchor:
+        anchor = Query(tf.anchor[1], tf.anchor[1], _scope(mem, tf.anchor[1], subject, subjects),
+                       timewords.TimeFilter(), subjects, vocabulary, _vector=_second(embedding))
+        _resolve_anchor(mem, query, anchor)
+    return query
+
+
 def recall(mem: Memory, question: str, *, subject: str | None = None, k: int = 5,
            now: datetime | None = None, threshold: float = RELEVANT,
            vocabulary: dict[str, list[str]] | None = None, specific: tuple = ()) -> Recall:
-    """The `k` best notes for `question`, relevant ones first, each with a score."""
+    """The `k` best notes for `question`, relevant ones first, each with a score: read the question
+    once, gather candidates from every source, fuse and rank."""
     question = clean_question(question)
     if k < 1:
         raise MemoloopError(f"-k {k} is not valid; ask for at least 1 note")
-    now = now or utcnow()
-    subjects = _subjects(mem)
-    scope = _scope(mem, question, subject, subjects)
-    tf = timewords.parse(question, now)
-    query = re.sub(r"\s+", " ", mask_names(tf.rest, list(subjects.values()), " ", nicknames=True)).strip() or tf.rest
-    embedding = mem.index.embed_soon([query] + ([tf.anchor[1]] if tf.anchor else []))
-    unanchored = (tf.start, tf.end)
-    if tf.anchor:
-        anchor = embedding.result()[1]
-        _resolve_anchor(mem, tf, anchor, _scope(mem, tf.anchor[1], subject, subjects), subjects, vocabulary)
-    named = [Concept(alts, prefix=True) for alts in map(_alternatives, specific)
-             if any(re.search(rf"\b{re.escape(t)}", question, re.I) for t in alts)]
-    called = [m.group(1) for name in subjects.values()
-              if (m := names_in(question, name, subjects.values()))]
-    hits = _search(mem, query, embedding, scope, tf, subjects, max(k, CANDIDATES), vocabulary, named, called)
-    ranked = rank(hits, tf, threshold, max(k, CANDIDATES), question)
-    if (tf.start, tf.end) != unanchored and WH.match(question) and not any(h.relevant for h in ranked):
+    query = read_question(mem, question, subject, now or utcnow(), vocabulary, specific)
+    tf, n = query.time, max(k, CANDIDATES)
+    ranked = rank(_search(mem, query, n), tf, threshold, n, question)
+    if (tf.start, tf.end) != tf.unanchored and WH.match(question) and not any(h.relevant for h in ranked):
         # "what did the vet give him for the abscess after the fight?": the anchor only describes the
         # thing asked about, and was itself recalled (which fight?). Nothing in its window is no
         # reason to say "no record"; the question is asked again without it. A yes/no question
         # ("was she sneezing after the move?") keeps its window: there, nothing is the answer.
-        tf.start, tf.end = unanchored
-        hits = _search(mem, query, embedding, scope, tf, subjects, max(k, CANDIDATES), vocabulary, named, called)
-        ranked = rank(hits, tf, threshold, max(k, CANDIDATES), question)
-    scope_names = None if scope is None else [subjects[i] for i in scope if i != HOUSEHOLD_ID]
+        tf.start, tf.end = tf.unanchored
+        ranked = rank(_search(mem, query, n), tf, threshold, n, question)
+    scope_names = None if query.scope is None else [query.subjects[i] for i in query.scope if i != HOUSEHOLD_ID]
     if OUTCOME.search(question) and timewords.HISTORY.search(question):
-        ranked = _read_on(mem, ranked, subjects)
+        ranked = _read_on(mem, ranked, query.subjects)
     return Recall(question, ranked[:k], scope_names, tf)
+
+
+def _first(embedding: Future) -> Future:
+    return _then(embedding, lambda vectors: vectors[0])
+
+
+def _second(embedding: Future) -> Future:
+    return _then(embedding, lambda vectors: vectors[1])
+
+
+def _then(future: Future, pick) -> Future:
+    out = Future()
+    future.add_done_callback(lambda f: out.set_exception(f.exception()) if f.exception() else out.set_result(pick(f.result())))
+    return out
 
 
 def fuse(vector: float, keyword: float, *, household: bool = False, mention: bool = False, weights=None) -> float:
@@ -192,16 +231,16 @@ def _called(question: str, name: str, names) -> bool:
     return names_in(question, name, names) is not None
 
 
-def _resolve_anchor(mem, tf, vector, scope, subjects, vocabulary) -> None:
+def _resolve_anchor(mem, query: Query, anchor: Query) -> None:
     """'before the move': the day of the move (the best note about it) bounds the window.
 
     The whole day counts on both sides: notes written the same day may come before or after it.
     """
-    relation, phrase = tf.anchor
-    hits = _search(mem, phrase, vector, scope, timewords.TimeFilter(), subjects, ANCHOR_CANDIDATES, vocabulary)
-    best = rank(hits, timewords.TimeFilter(), RELEVANT, 1)
+    tf = query.time
+    best = rank(_search(mem, anchor, ANCHOR_CANDIDATES), anchor.time, RELEVANT, 1)
     if not best or not best[0].relevant:
         return
+    relation = tf.anchor[0]
     start, end = timewords.day_bounds(best[0].at)
     if relation == "before":
         tf.end = end
@@ -214,26 +253,25 @@ def _alternatives(term: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
     return (term,) if isinstance(term, str) else tuple(term)
 
 
-def _search(mem, query, vector, scope, tf, subjects, n, vocabulary, named=(), called=()) -> list[Hit]:
-    """`vector` is the query's embedding, or a Future of [it, ...]: the keyword search runs meanwhile.
-    `named`: specific terms of the question that a note must contain to count (Hit.specific).
-    `called`: what the question calls the pets asked about ("clem"): other pets' notes may too."""
+def _search(mem, query: Query, n: int) -> list[Hit]:
+    """The candidates of every source (keyword, vector; each read with its neighbours), scored.
+    The keyword search runs while the question's embedding is still being computed."""
+    scope, tf, subjects, named = query.scope, query.time, query.subjects, query.named
     with mem.engine.connect() as conn:
-        asked = keywords.weigh(conn, concepts(query, vocabulary))
+        asked = keywords.weigh(conn, concepts(query.text, query.vocabulary))
         by_keyword = keywords.candidates(conn, asked, scope, tf.start, tf.end, n)
         if scope is not None:  # another pet's notes that name this one count too, as household ones do
             names = [subjects[i] for i in scope if i in subjects]
-            by_keyword += keywords.mentions(conn, asked, names + [w for w in called if w not in names], scope,
-                                            tf.start, tf.end, MENTIONS)
-        if isinstance(vector, Future):
-            vector = vector.result()[0]
-        ids = _unique(_vector_candidates(mem, conn, vector, n, scope, tf) + by_keyword)
+            by_keyword += keywords.mentions(conn, asked, names + [w for w in query.called if w not in names],
+                                            scope, tf.start, tf.end, MENTIONS)
+        vector = query.vector
+        ids = _unique(_vector_candidates(mem, conn, query, n) + by_keyword)
         near = _neighbours(conn, ids)
         rows = _rows(conn, _unique(ids + _flat(near.values())))
         notes = {i: (r.kind, r.text) for i, r in rows.items()}
         found = keywords.matching(conn, asked.concepts + list(named), notes)
         coverage = keywords.coverage(asked, notes, found)
-    key = keywords.key_concepts(asked, query)
+    key = keywords.key_concepts(asked, query.text)
     needed = set(range(len(asked.concepts), len(asked.concepts) + len(named)))
     stored = mem.index.vectors(_by_subject((i, r.subject_id) for i, r in rows.items()))
     hits = []
@@ -281,7 +319,7 @@ def _read_on(mem, hits: list[Hit], subjects) -> list[Hit]:
     return rest[:at] + follow + rest[at:]
 
 
-def _vector_candidates(mem, conn, vector, n, scope, tf) -> list[int]:
+def _vector_candidates(mem, conn, query: Query, n: int) -> list[int]:
     """The `n` nearest notes in scope and in the time window, nearest first.
 
     The scope picks the subjects' collections. Chroma's metadata filter is slow (200 ms at 100k
@@ -289,6 +327,7 @@ def _vector_candidates(mem, conn, vector, n, scope, tf) -> list[int]:
     filtering in SQL the nearest OVERSAMPLE x n, then WIDE x n, notes; Chroma's own filter is
     the last resort.
     """
+    vector, scope, tf = query.vector, query.scope, query.time
     if tf.start is None and tf.end is None:
         return list(mem.index.query(vector, n, scope))
     where, params = keywords.filters(scope, tf.start, tf.end)

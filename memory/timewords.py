@@ -33,6 +33,7 @@ class TimeFilter:
     anchor: tuple[str, str] | None = None  # ("before"|"after"|"since", "the move")
     rest: str = ""  # the question with the time words taken out
     spans: list[str] = field(default_factory=list)
+    unanchored: tuple = (None, None)  # the window before an anchor ("after the move") narrowed it
 
 
 def _day_start(d: date) -> datetime:
@@ -204,4 +205,5 @@ def parse(question: str, now: datetime) -> TimeFilter:
             tf.rest = (tf.rest[: m.start()] + " " + tf.rest[m.end():]).strip()
             if not rule.every:
                 break
+    tf.unanchored = (tf.start, tf.end)
     return tf
