@@ -81,18 +81,13 @@ def paraphrases(mem, comp) -> tuple[list[dict], float]:
 
 
 def held_out_losses(base: Path, adapters: dict, records: list[dict]) -> dict:
-    from peft import PeftModel
-
+    from retrain import trainer
     from retrain.config import TrainConfig
-    from retrain.trainer import eval_loss, load_for_training
+    from retrain.dataset import Dataset, Record
+    from retrain.measure import measure
 
-    out = {}
-    for name, adapter in adapters.items():
-        model, tok = load_for_training(base, TrainConfig())
-        if adapter is not None:
-            model = PeftModel.from_pretrained(model, str(adapter))
-        out[name] = eval_loss(model, tok, records)
-    return out
+    loaded, data = trainer.load(base, TrainConfig()), Dataset([], [Record.of(r) for r in records], [])
+    return {name: measure(loaded, adapter, data).loss for name, adapter in adapters.items()}
 
 
 def against_notes(run) -> str:

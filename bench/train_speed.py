@@ -35,14 +35,14 @@ def records(n: int) -> list[dict]:
 
 
 def ours(n: int, steps: int | None, epochs: float = 1.5) -> dict:
+    from retrain import trainer
     from retrain.config import TrainConfig
-    from retrain.trainer import add_lora, fit, load_for_training
+    from retrain.dataset import Dataset, Record
 
     cfg = TrainConfig(max_steps=steps, epochs=epochs)
-    model, tok = load_for_training(base_dir(), cfg)
-    model = add_lora(model, cfg)
+    base = trainer.load(base_dir(), cfg)
     started = time.perf_counter()
-    stats = fit(model, tok, records(n), cfg)
+    stats = trainer.train(Dataset([Record.of(r) for r in records(n)], [], []), cfg, base).manifest.training
     seconds = time.perf_counter() - started
     return {"examples": stats["samples_seen"], "seconds": seconds, "loss": stats["train_loss"]["last10_mean"]}
 

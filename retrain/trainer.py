@@ -1,6 +1,10 @@
-"""Train a LoRA (or QLoRA) adapter for the local Gemma on Alpaca records, always from the base.
+"""Train a LoRA (or QLoRA) adapter for the local Gemma on Alpaca records: the one training path.
 
-Run it (progress on stderr, the adapter's meta.json on stdout):
+`train(dataset, config, base, start_from)` -> Candidate (a fresh adapter, or `start_from` trained
+further); retrain.measure measures it; `Candidate.save` writes the weights and the manifest.
+The retrain worker, the starter script, the benches and this command all go through it.
+
+Run it (progress on stderr, the adapter's manifest on stdout):
     python -m retrain.trainer --records data.json --out /tmp/adapter --steps 100
     python -m retrain.trainer --records dataset.json --eval heldout.json --out DIR --epochs 2 --mode qlora
 `--records` is a JSON list of {"instruction","input","output"} or {"train": [...], "eval": [...]}.
