@@ -449,11 +449,6 @@ def against_notes(answer: str, notes: str) -> bool:
     return bool(cited and noted and not cited & noted)
 
 
-def failures(answer: str, block: str) -> list[Verdict]:
-    """The sentences of `answer` that would not be shown."""
-    return [v for v in check(answer, block) if not v.ok]
-
-
 def facts_stated(answer: str, block: str | Block) -> tuple[frozenset, frozenset, frozenset]:
     """What an answer states, read as the guard reads it: the days it names, its numbers, and the
     words it takes from the notes and facts. Two answers with the same facts differ only in

@@ -149,11 +149,6 @@ class Pack:
             return True
         return bool(set(kinds) & set(when.get("kinds", ())))
 
-    def facts_about(self, topic: str) -> list[KnowledgeFact]:
-        return [f for f in self.knowledge if f.topic == topic]
-
-
-
 
 def load_pack(name: str = "cat_care", packs_dir: Path | None = None) -> Pack:
     """Read and check a pack; any problem is a MemoloopError naming the file and what is wrong."""

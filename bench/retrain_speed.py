@@ -19,7 +19,7 @@ import json
 import tempfile
 from pathlib import Path
 
-from bench.common import table, write_jsonl
+from bench.common import table
 
 
 def home_with_records(root: Path, records: list[dict]):
@@ -32,7 +32,9 @@ def home_with_records(root: Path, records: list[dict]):
     base = Path(__file__).resolve().parent.parent / ".cache" / "models" / "gemma-3-270m"
     Settings(base_model=str(base)).save(mem.home)
     registry.ensure_starter(mem)
-    import_records(mem, write_jsonl(root.parent / f"{root.name}-records.jsonl", records))
+    path = root.parent / f"{root.name}-records.json"
+    path.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
+    import_records(mem, path)
     return mem
 
 

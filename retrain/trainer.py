@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import hashlib
 import json
 import math
 import random
@@ -216,11 +215,6 @@ def save_adapter(model, out: Path, manifest: Manifest) -> None:
         for p, dtype in zip(trainable, dtypes):
             p.data = p.data.to(dtype)
         shutil.rmtree(tmp, ignore_errors=True)
-
-
-def records_sha256(*record_lists: list[dict]) -> str:
-    canonical = json.dumps(list(record_lists), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 @dataclass
