@@ -91,7 +91,8 @@ def test_the_date_checks_the_gate_and_dataset_use():
 
 
 def test_importing_the_guard_does_not_import_torch():
-    code = "import sys, agent.guard, retrain.dataset; print('torch' in sys.modules)"
+    code = ("import sys, agent.guard, agent.triage, agent.pack, retrain.dataset, retrain.gate, retrain.manifest; "
+            "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
