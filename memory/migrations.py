@@ -190,8 +190,17 @@ def m008_uids(conn: Connection) -> None:
         conn.execute(text(f"CREATE UNIQUE INDEX ix_{table}_uid ON {table} (uid)"))
 
 
+def m009_one_adapter_loss_key(conn: Connection) -> None:
+    """An adapter's own held-out loss is `eval_loss.adapter` (the manifest's name), whoever trained
+    it: the worker used to write `candidate`, the starter `adapter`."""
+    conn.execute(text("""
+        UPDATE adapter SET metrics = json_set(json_remove(metrics, '$.eval_loss.candidate'),
+                                              '$.eval_loss.adapter', json_extract(metrics, '$.eval_loss.candidate'))
+        WHERE json_type(metrics, '$.eval_loss.candidate') IS NOT NULL"""))
+
+
 MIGRATIONS = [m001_initial, m002_history_and_index_state, m003_keyword_search, m004_interactions,
-              m005_learning, m006_schedule, m007_profiles_and_guard, m008_uids]
+              m005_learning, m006_schedule, m007_profiles_and_guard, m008_uids, m009_one_adapter_loss_key]
 
 
 def apply(conn: Connection, upto: int | None = None) -> list[str]:

@@ -127,7 +127,8 @@ def _train_and_gate(mem: Memory, run_id: int, cfg: TrainConfig, policy: GatePoli
                "best_epoch": training["best_epoch"], "epoch_losses": training["epoch_losses"],
                "active_version": active.version if active else None,
                "started_from": candidate.manifest.started_from}
-    registry.register(mem, version, out, run_id=run_id, base_model=base.id, metrics={"eval_loss": losses, **metrics})
+    registry.register(mem, version, out, run_id=run_id, base_model=base.id,
+                      metrics={"eval_loss": candidate.manifest.losses, **metrics})
     if promote:
         registry.activate(mem, version)
     else:

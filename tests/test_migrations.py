@@ -1,4 +1,5 @@
 """Migrations are append-only and bring an old database up to date without losing data."""
+import json
 import sqlite3
 
 from sqlalchemy import text
@@ -36,3 +37,21 @@ def test_migrations_apply_once(home_dir):
     with mem.engine.connect() as conn:
         assert migrations.apply(conn) == []
         assert conn.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
+
+
+def test_an_adapter_row_from_the_worker_of_before_reads_its_loss_under_one_name(home_dir):
+    home_dir.mkdir(parents=True)
+    path = home_dir / "memoloop.db"
+    db.connect(f"sqlite:///{path}", upto=8).dispose()
+    con = sqlite3.connect(path)
+    for version, metrics in (("v1", '{"eval_loss": {"base": 3.1, "active": 0.9, "candidate": 0.5}, "best_epoch": 2}'),
+                             ("starter", '{"eval_loss": {"base": 1.1, "adapter": 0.04}}')):
+        con.execute("INSERT INTO adapter (version, path, status, base_model, metrics, created_at) "
+                    "VALUES (?, '/x', 'retired', 'b', ?, '2026-01-01 00:00:00')", (version, metrics))
+    con.commit()
+    con.close()
+    mem = Memory.open(home_dir)
+    with mem.engine.connect() as conn:
+        rows = dict(conn.execute(text("SELECT version, metrics FROM adapter")).all())
+    assert json.loads(rows["v1"]) == {"eval_loss": {"base": 3.1, "active": 0.9, "adapter": 0.5}, "best_epoch": 2}
+    assert json.loads(rows["starter"]) == {"eval_loss": {"base": 1.1, "adapter": 0.04}}

@@ -100,7 +100,7 @@ def test_retrain_now_starts_a_run_and_shows_why_it_cannot(mem):
 def test_adapters_activate_and_roll_back_from_the_page(mem, tmp_path):
     for v in ("v1", "v2"):
         registry.register(mem, v, adapter_folder(tmp_path, v), run_id=None, base_model="b",
-                          metrics={"eval_loss": {"candidate": 0.5}})
+                          metrics={"eval_loss": {"adapter": 0.5}})
     registry.activate(mem, "v1")
     save_interaction(mem, Interaction(question="Has Mochi sneezed before?"))
     at = open_page("learning")

@@ -109,9 +109,7 @@ def run_rows(runs) -> list[dict]:
 
 def adapter_loss(adapter) -> float | None:
     """The adapter's own held-out loss, as its run measured it."""
-    loss = (adapter.metrics or {}).get("eval_loss")
-    if isinstance(loss, dict):
-        loss = loss.get("candidate", loss.get("adapter"))
+    loss = ((adapter.metrics or {}).get("eval_loss") or {}).get("adapter")
     return loss if isinstance(loss, (int, float)) else None
 
 
