@@ -157,9 +157,11 @@ def invents_dates(record: Record) -> bool:
     return record.source == "approved" and bool(unsupported_dates(record.output, record.input))
 
 
-def build(mem: Memory, starter: list[Record] | None = None, seed: int = 0, continuing: bool = True) -> Dataset:
+def build(mem: Memory, starter: list[Record] | None = None, seed: int = 0, continuing: bool = True,
+          replay_ratio: float = 1.0) -> Dataset:
     """What the next retrain trains and evaluates on: deterministic for the same data.
-    `continuing`: training goes on from the active adapter (else from the bare base)."""
+    `continuing`: training goes on from the active adapter (else from the bare base), with
+    `replay_ratio` starter records per user record."""
     records = approved(mem)
     invented = [r for r in records if invents_dates(r)]
     records = [r for r in records if r not in invented]
@@ -175,7 +177,7 @@ def build(mem: Memory, starter: list[Record] | None = None, seed: int = 0, conti
     unseen = [r for r in starter if starter_held_out(r.alpaca())]
     probe = sorted(unseen, key=lambda r: r.key)[:PROBE_SIZE]
     pool = sorted((r for r in starter if not starter_held_out(r.alpaca())), key=lambda r: r.key)
-    size = max(REPLAY_MIN, len(train)) if continuing else REPLAY_FROM_BASE
+    size = max(REPLAY_MIN, round(replay_ratio * len(train))) if continuing else REPLAY_FROM_BASE
     replay = random.Random(seed).sample(pool, min(len(pool), size)) if train else []
     return Dataset(train=train * USER_WEIGHT + replay, eval=held, probe=probe, invented=invented)
 

@@ -40,7 +40,7 @@ def behaviour_of(model, tokenizer, records: list[Record], max_new_tokens: int) -
         facts += fact_share(r.output, text)
         grounded += not unsupported_dates(text, r.input)
     n = len(records)
-    return Behaviour(stopped=stopped / n, facts=facts / n, grounded=grounded / n)
+    return Behaviour(stopped=stopped / n, facts=facts / n, grounded=grounded / n, answers=n)
 
 
 def measure(base: Base, adapter: Candidate | Path | None, data: Dataset, answers: int = 0,

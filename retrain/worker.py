@@ -9,6 +9,7 @@ run's row; the active adapter changes only in the registry's single promote tran
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 import sys
 import threading
 import time
@@ -76,7 +77,9 @@ def _train_and_gate(mem: Memory, run_id: int, cfg: TrainConfig, policy: GatePoli
     if active and active.base_model and active.base_model != read_base_id(base_path):
         active = None  # trained on another base model: start from the bare base, and compare with it
     continuing = active is not None and cfg.start == "active"
-    data = datasets.build(mem, seed=cfg.seed, continuing=continuing)
+    if continuing:
+        cfg = replace(cfg, learning_rate=cfg.continue_learning_rate)
+    data = datasets.build(mem, seed=cfg.seed, continuing=continuing, replay_ratio=cfg.replay_ratio)
     datasets.write_snapshot(data, mem.home.datasets_dir / f"run-{run_id}")  # what was trained, for the record
     runs.update(mem, run_id, dataset_digest=data.digest, train_records=len(data.train),
                 eval_records=len(data.eval), config={**cfg.to_json(), "gate": policy.__dict__})

@@ -50,7 +50,7 @@ def test_a_better_candidate_is_promoted_and_a_worse_one_rejected(learner):
     assert kept.training["records"] == {"train": first.train_records + 2 * 4, "eval": 0}
 
     # a candidate that learns nothing (learning rate 0) cannot beat the adapter that did
-    second = run_to_end(learner, {**FAST, "learning_rate": 0.0})
+    second = run_to_end(learner, {**FAST, "learning_rate": 0.0, "continue_learning_rate": 0.0})
     assert second.status == "rejected" and not second.promoted
     assert "does not beat the active adapter" in second.reason
     assert second.metrics["started_from"] == first.adapter_version  # training went on from the active adapter
@@ -101,6 +101,15 @@ def test_gate_rules():
     assert not ok and "probe loss regressed" in why
     ok, why = decide(policy, {"active": 1.0, "candidate": 0.7}, {"active": 1.0, "candidate": 1.0},
                      {"active": good, "candidate": Behaviour(stopped=0.5, facts=0.8)})
+    assert not ok and "behaviour probe" in why
+    # on six answers, one answer's worth is noise: one more that runs on, or carries fewer facts
+    six = Behaviour(stopped=5 / 6, facts=0.8 - 1 / 6, grounded=5 / 6, answers=6)
+    ok, _ = decide(policy, {"active": 1.0, "candidate": 0.7}, {"active": 1.0, "candidate": 1.0},
+                   {"active": Behaviour(1.0, 0.8, 1.0, 6), "candidate": six})
+    assert ok
+    two_worse = Behaviour(stopped=4 / 6, facts=0.8, grounded=1.0, answers=6)
+    ok, why = decide(policy, {"active": 1.0, "candidate": 0.7}, {"active": 1.0, "candidate": 1.0},
+                     {"active": Behaviour(1.0, 0.8, 1.0, 6), "candidate": two_worse})
     assert not ok and "behaviour probe" in why
     # the user's answers disagree with their own notes: swapped corrections poison the held-out split
     # too (measured on the real model: held-out 1.689 -> 0.939 on swapped answers), so the data decides
