@@ -6,7 +6,6 @@ import pytest
 from agent.settings import Settings
 from memory.interactions import add_feedback, save_interaction
 from memory.models import Interaction
-from retrain.dataset import Record, in_eval
 from tests.conftest import run_cli
 from ui.cli import main
 
@@ -31,8 +30,8 @@ def test_ask_feedback_and_the_dataset_it_makes(mem, cats, home_dir, gemma_dir, t
 
     data = cli_json(capsys, "dataset", home=home_dir)
     mine = [r for r in data["train"] + data["eval"] if r["instruction"] == "When did Luna get her FVRCP booster?"]
-    held_out = in_eval(Record(mine[0]["instruction"], mine[0]["input"], right))  # by the record's hash
-    assert [r["output"] for r in mine] == ([right] if held_out else [right, right])  # a trained record is seen twice
+    # the only approved record is held out: a retrain needs something to judge the candidate on
+    assert [r["output"] for r in data["eval"]] == [right] and [r["output"] for r in mine] == [right]
     assert "2025-08-01 (Luna, vaccine)" in mine[0]["input"]
 
     out = tmp_path / "train.json"
