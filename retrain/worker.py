@@ -16,7 +16,7 @@ import time
 import traceback
 from pathlib import Path
 
-from agent.convert import prepare_default_model, read_base_id
+from agent.convert import BASE_ID, prepare_default_model, read_base_id
 from agent.settings import Settings
 from memory.dates import now
 from memory.errors import MemoloopError
@@ -72,9 +72,9 @@ def _train_and_gate(mem: Memory, run_id: int, cfg: TrainConfig, policy: GatePoli
     from retrain.measure import measure
 
     settings = Settings.load(mem.home)
-    base_path = Path(settings.base_model) if settings.base_model else prepare_default_model(mem.home.models_dir, print)
+    base_id = read_base_id(Path(settings.base_model)) if settings.base_model else BASE_ID
     active = registry.active(mem)
-    if active and active.base_model and active.base_model != read_base_id(base_path):
+    if active and active.base_model and active.base_model != base_id:
         active = None  # trained on another base model: start from the bare base, and compare with it
     continuing = active is not None and cfg.start == "active"
     if continuing:
@@ -90,6 +90,7 @@ def _train_and_gate(mem: Memory, run_id: int, cfg: TrainConfig, policy: GatePoli
         return
     report = _progress_reporter(mem, run_id)
     report({"phase": "loading the base model"})
+    base_path = Path(settings.base_model) if settings.base_model else prepare_default_model(mem.home.models_dir, print)
     base = trainer.load(base_path, cfg)
     report({"phase": "measuring the active adapter"})
     answers, tokens = policy.behaviour_questions, settings.max_new_tokens
