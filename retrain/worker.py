@@ -95,7 +95,7 @@ def _train_and_gate(mem: Memory, run_id: int, cfg: TrainConfig, policy: GatePoli
     report({"phase": "measuring the active adapter"})
     answers, tokens = policy.behaviour_questions, settings.max_new_tokens
     reference = measure(base, Path(active.path) if active else None, data, answers, tokens)
-    base_loss = measure(base, None, data).loss if active else reference.loss
+    base_loss = measure(base, None, replace(data, probe=[])).loss if active else reference.loss  # held-out only
     start = Path(active.path) if continuing else None
 
     def training(step: int, total: int, loss: float, eta: float) -> None:
