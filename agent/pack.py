@@ -106,6 +106,9 @@ class Pack:
     vocabulary: dict  # concept -> words a cat owner uses for it (recall's query vocabulary)
     specific: tuple = ()  # terms (or groups of words) that name one thing: a note must say one to answer it
     examples: Examples | None = None  # labelled questions: red flags matched by meaning too
+    care: tuple = ()  # default care items: {id, name, kind, every_days, words, source, household} (memory.care)
+    trends: tuple = ()  # trend rules: {id, type, ...} (memory.alerts)
+    quick_log: tuple = ()  # one-tap entries: {id, label, kind, text, metrics? | value?} (ui.entries.quick_entry)
 
     def matching_rule(self, question: str, recent_texts: list[str] = (), names: list[str] = ()) -> RedFlag | None:
         """The first flag, in pack order, matched by the question, else by a recent observation.
@@ -168,7 +171,10 @@ def load_pack(name: str = "cat_care", packs_dir: Path | None = None) -> Pack:
                     vocabulary=_read_vocabulary(root / name / "vocabulary.json"),
                     specific=tuple(_read_json(root / name / "vocabulary.json").get("_specific", ()))
                     if (root / name / "vocabulary.json").exists() else (),
-                    examples=_read_examples(root / name / "triage_examples.json", {f.id for f in flags}))
+                    examples=_read_examples(root / name / "triage_examples.json", {f.id for f in flags}),
+                    care=tuple(_care_item(c, path) for c in data.get("care", ())),
+                    trends=tuple(_trend(t, path) for t in data.get("trends", ())),
+                    quick_log=tuple(data.get("quick_log", ())))
     except (KeyError, TypeError) as e:
         raise MemoloopError(f"domain pack file {path} is missing the field {e}; "
                             f"see {path.parent / 'README.md'}") from None
@@ -181,6 +187,38 @@ def _read_json(path: Path):
         raise MemoloopError(f"domain pack file {path} is missing; restore it or reinstall memoloop") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise MemoloopError(f"domain pack file {path} is not valid JSON: {e}") from None
+
+
+def _care_item(raw: dict, path: Path) -> dict:
+    item = {"id": raw["id"], "name": raw["name"], "kind": raw.get("kind", "note"),
+            "every_days": int(raw["every_days"]), "words": list(raw["words"]), "source": raw["source"],
+            "household": bool(raw.get("household", False))}
+    for w in item["words"]:
+        try:
+            re.compile(w)
+        except re.error as e:
+            raise MemoloopError(f"domain pack file {path}: care item {item['id']!r} has a bad words regex: {e}") from None
+    return item
+
+
+TREND_FIELDS = {"change": ("metric", "days", "watch_pct", "vet_pct"),
+                "more_often": ("what", "recent_days", "usual_days", "min_count", "times_usual"),
+                "doses_stopped": ("days",)}
+
+
+def _trend(raw: dict, path: Path) -> dict:
+    if raw.get("type") not in TREND_FIELDS:
+        raise MemoloopError(f"domain pack file {path}: trend {raw.get('id')!r} has type {raw.get('type')!r}; "
+                            f"valid: {', '.join(TREND_FIELDS)}")
+    missing = [name for name in ("id", "source", *TREND_FIELDS[raw["type"]]) if name not in raw]
+    if missing:
+        raise MemoloopError(f"domain pack file {path}: trend {raw.get('id')!r} is missing the field '{missing[0]}'")
+    for w in raw.get("words", ()):
+        try:
+            re.compile(w)
+        except re.error as e:
+            raise MemoloopError(f"domain pack file {path}: trend {raw['id']!r} has a bad words regex: {e}") from None
+    return dict(raw)
 
 
 def _red_flag(raw: dict, path: Path) -> RedFlag:

@@ -40,8 +40,8 @@ from memory.dates import now
 from memory.errors import MemoloopError
 from memory.files import read_lines, read_text
 from memory.journal import check_metrics, check_tags, is_control
-from memory.models import (Adapter, Feedback, Interaction, Observation, RetrainRun, SchedulePolicy, Subject,
-                           TrainingRecord)
+from memory.models import (Adapter, CareItem, Feedback, Interaction, Observation, RetrainRun, SchedulePolicy,
+                           Subject, TrainingRecord)
 from memory.store import Memory
 
 FORMAT = "memoloop"
@@ -53,6 +53,7 @@ FILE_NAMES = ("settings.json",)
 TABLES = [
     ("subject", Subject, {"id"}),
     ("observation", Observation, {"indexed", "subject_id"}),
+    ("care_item", CareItem, {"id", "subject_id"}),  # reminders are not kept: the scheduler finds them again
     ("interaction", Interaction, {"subject_id"}),
     ("feedback", Feedback, set()),
     ("training_record", TrainingRecord, {"id"}),
@@ -67,6 +68,7 @@ MODELS = {name: (model, drop) for name, model, drop in TABLES}
 class RestoreReport:
     subjects: int = 0
     observations: int = 0
+    care_items: int = 0
     interactions: int = 0
     feedback: int = 0
     training_records: int = 0
@@ -262,6 +264,12 @@ def _parse(path: Path, number: int, kind: str, record: dict, version: int) -> di
         values["metrics"] = _wrap(path, number, check_metrics, values["metrics"])
     if kind == "observation" and "tags" in values:
         values["tags"] = _wrap(path, number, check_tags, values["tags"])
+    if kind == "care_item":
+        from memory import care
+
+        for name, check in (("every_days", care.check_every), ("dose", care.check_dose), ("times", care.check_times)):
+            if name in values:
+                values[name] = _wrap(path, number, check, values[name])
     required = [n for n, (_, optional) in types_.items() if not optional and n not in drop
                 and model.model_fields[n].is_required()]
     missing = [n for n in required if n not in values]
@@ -457,6 +465,23 @@ def _write(s, mem: Memory, staged, learning: bool, has_files: bool, report: Rest
         if any(links.values()):
             s.execute(update(Observation).where(Observation.id == notes[values["uid"]]).values(**links))
     report.observations = len(new_notes)
+
+    items = _by_uid(s, CareItem, staged["care_item"], report)
+    defaults = {(i.subject_id, i.default_id): i for i in s.exec(select(CareItem).where(CareItem.default_id.is_not(None)))}
+    for number, values in staged["care_item"]:
+        if values["uid"] in items:
+            continue
+        values = {k: v for k, v in values.items() if k != "id"}
+        values["subject_id"] = subject_id(number, values)
+        same = defaults.get((values["subject_id"], values.get("default_id")))
+        if same is not None:  # this home gave the pet the pack's default already: the backup's settings win
+            for column, value in values.items():
+                if column not in ("uid", "created_at"):
+                    setattr(same, column, value)
+            s.add(same)
+        else:
+            s.add(CareItem(**values))
+        report.care_items += 1
 
     interactions = _by_uid(s, Interaction, staged["interaction"], report)
     for number, values in staged["interaction"]:

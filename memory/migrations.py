@@ -199,8 +199,56 @@ def m009_one_adapter_loss_key(conn: Connection) -> None:
         WHERE json_type(metrics, '$.eval_loss.candidate') IS NOT NULL"""))
 
 
+def m010_care_plan(conn: Connection) -> None:
+    """Care items (vaccines, treatments, medications, checks), the reminders found for them, and the
+    trend alerts."""
+    conn.execute(text("""
+        CREATE TABLE care_item (
+            id INTEGER PRIMARY KEY,
+            uid VARCHAR NOT NULL,
+            subject_id INTEGER REFERENCES subject(id),
+            name VARCHAR NOT NULL,
+            kind VARCHAR NOT NULL DEFAULT 'note',
+            every_days INTEGER NOT NULL,
+            words JSON NOT NULL DEFAULT '[]',
+            dose VARCHAR NOT NULL DEFAULT '',
+            times JSON NOT NULL DEFAULT '[]',
+            default_id VARCHAR,
+            source VARCHAR NOT NULL DEFAULT '',
+            active BOOLEAN NOT NULL DEFAULT 1,
+            created_at DATETIME NOT NULL
+        )"""))
+    conn.execute(text("CREATE INDEX ix_care_item_subject_id ON care_item (subject_id)"))
+    conn.execute(text("CREATE UNIQUE INDEX ix_care_item_uid ON care_item (uid)"))
+    conn.execute(text("""
+        CREATE TABLE reminder (
+            id INTEGER PRIMARY KEY,
+            care_item_id INTEGER NOT NULL REFERENCES care_item(id),
+            due_on DATE NOT NULL,
+            status VARCHAR NOT NULL DEFAULT 'due',
+            noticed_at DATETIME NOT NULL,
+            shown_at DATETIME,
+            UNIQUE (care_item_id, due_on)
+        )"""))
+    conn.execute(text("CREATE INDEX ix_reminder_care_item_id ON reminder (care_item_id)"))
+    conn.execute(text("""
+        CREATE TABLE alert (
+            id INTEGER PRIMARY KEY,
+            subject_id INTEGER NOT NULL REFERENCES subject(id),
+            rule VARCHAR NOT NULL,
+            level VARCHAR NOT NULL DEFAULT 'watch',
+            message VARCHAR NOT NULL DEFAULT '',
+            evidence JSON NOT NULL DEFAULT '[]',
+            first_seen DATETIME NOT NULL,
+            last_seen DATETIME NOT NULL,
+            cleared_at DATETIME
+        )"""))
+    conn.execute(text("CREATE INDEX ix_alert_subject_id ON alert (subject_id)"))
+
+
 MIGRATIONS = [m001_initial, m002_history_and_index_state, m003_keyword_search, m004_interactions,
-              m005_learning, m006_schedule, m007_profiles_and_guard, m008_uids, m009_one_adapter_loss_key]
+              m005_learning, m006_schedule, m007_profiles_and_guard, m008_uids, m009_one_adapter_loss_key,
+              m010_care_plan]
 
 
 def apply(conn: Connection, upto: int | None = None) -> list[str]:

@@ -101,6 +101,54 @@ class Observation(SQLModel, table=True):
 LIVE = "o.deleted_at IS NULL AND o.superseded_by_id IS NULL"  # `Observation.live` in raw SQL (table alias o)
 
 
+class CareItem(SQLModel, table=True):
+    """A recurring piece of a pet's care (a vaccine, flea or worm treatment, a medication with its
+    dose and times, a check): due `every_days` after the last note that says it was done."""
+
+    __tablename__ = "care_item"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    uid: str = _uid()
+    subject_id: Optional[int] = Field(default=None, foreign_key="subject.id", index=True)  # None: the household's
+    name: str
+    kind: str = "note"  # the journal kind a note of it has (vaccine, medication, grooming...)
+    every_days: int = 30
+    words: list = _json(list)  # regexes: a note matching one says it was done
+    dose: str = ""  # "2.5 mg", "1 pipette": a medication's dose, with its unit
+    times: list = _json(list)  # ["08:00", "20:00"]: the doses of a day, for a daily medication
+    default_id: Optional[str] = None  # the domain pack's default it came from
+    source: str = ""  # where the interval comes from (the pack's source line, or "you")
+    active: bool = True  # False: stopped or removed (a pack default is not added again)
+    created_at: datetime = _when(default_factory=now)
+
+
+class Reminder(SQLModel, table=True):
+    """A care item found due or overdue by the scheduler, once per due day; `shown_at` once the app
+    has told the user."""
+
+    __tablename__ = "reminder"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    care_item_id: int = Field(foreign_key="care_item.id", index=True)
+    due_on: date
+    status: str = "due"  # due | overdue
+    noticed_at: datetime = _when(default_factory=now)
+    shown_at: Optional[datetime] = _when(default=None)
+
+
+class Alert(SQLModel, table=True):
+    """A trend the code noticed (memory.alerts): open while it holds, cleared when it no longer does."""
+
+    __tablename__ = "alert"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    subject_id: int = Field(foreign_key="subject.id", index=True)
+    rule: str  # the domain pack's trend rule id
+    level: str = "watch"  # watch | vet
+    message: str = ""
+    evidence: list = _json(list)  # the note ids it rests on
+    first_seen: datetime = _when(default_factory=now)
+    last_seen: datetime = _when(default_factory=now)
+    cleared_at: Optional[datetime] = _when(default=None)
+
+
 class Interaction(SQLModel, table=True):
     """One question asked and everything needed to reproduce and learn from the answer."""
 

@@ -25,6 +25,7 @@ JOB_ID = "memoloop-retrain"
 JOB_FUNC = "retrain.schedule:scheduled_retrain"
 MISFIRE_GRACE = timedelta(hours=6)  # a laptop asleep at 03:30 still retrains when it wakes, once
 POLICY_CHECK_S = 30  # how often a running scheduler picks up `memoloop schedule set/pause/resume`
+CARE_CHECK_S = 15 * 60  # how often it looks for care that has come due (memory.care), and once at start
 
 
 def cron_trigger(cron: str):
@@ -180,5 +181,19 @@ def start(mem: Memory):
     sync(scheduler, mem)
     scheduler.add_job(sync, "interval", seconds=POLICY_CHECK_S, args=[scheduler, mem], id="policy-sync",
                       jobstore="local", replace_existing=True)
+    scheduler.add_job(check_care, "interval", seconds=CARE_CHECK_S, args=[mem], id="care-check", jobstore="local",
+                      replace_existing=True, next_run_time=now())
     scheduler.resume()
     return scheduler
+
+
+def check_care(mem: Memory) -> int:
+    """Record a reminder for each care item that has come due (the app shows new ones as a toast)
+    and the trend alerts that hold; return how many reminders are new."""
+    from agent.pack import load_pack
+    from memory import alerts, care
+
+    pack = load_pack()
+    care.ensure_defaults(mem, list(pack.care))
+    alerts.check(mem, list(pack.trends))
+    return len(care.record_reminders(mem, care.due(mem)))

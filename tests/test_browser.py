@@ -8,14 +8,14 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
 from agent.settings import Settings
 from memory.home import Home
-from tests.conftest import REPO, first_line
+from tests.conftest import REPO, first_line, run_cli
 from tests.test_ui_up import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -101,7 +101,8 @@ def feedback_rows(home_dir):
 
 def test_a_cat_owner_logs_asks_rates_and_sees_the_loop(page, home_dir):
     started = time.monotonic()
-    shoot(page, "1-journal-empty")
+    page.locator("h1", has_text="Today").wait_for()  # the first page: what care is due
+    shoot(page, "1-today-empty")
 
     go(page, "Pets")
     page.get_by_label("Name").fill("Mochi")
@@ -170,4 +171,23 @@ def test_a_cat_owner_logs_asks_rates_and_sees_the_loop(page, home_dir):
 
     go(page, "Settings")
     shoot(page, "7-settings")
+
+    # the care plan: a vaccine 13 months ago and a monthly flea treatment 5 weeks ago are overdue
+    today = date.today()
+    for text, kind, days in (("Mochi's FVRCP booster at the vet", "vaccine", 396),
+                             ("Did the Stronghold flea drops", "medication", 35)):
+        done = run_cli("log", text, "--subject", "Mochi", "--kind", kind,
+                       "--at", (today - timedelta(days=days)).isoformat(), home=home_dir)
+        assert done.returncode == 0, done.stderr
+    go(page, "Today")
+    page.get_by_text("Mochi: Core vaccines: overdue").wait_for()
+    flea = page.locator('[data-testid="stHorizontalBlock"], [data-testid="stVerticalBlockBorderWrapper"]',
+                        has_text="Mochi: Flea treatment: overdue").last
+    flea.wait_for()
+    shoot(page, "8-today")
+    flea.get_by_role("button", name="Done").click()
+    page.get_by_text("Logged: Flea treatment for Mochi.").wait_for()
+    page.get_by_text("Mochi: Flea treatment: done today").wait_for()
+    assert page.get_by_text("Mochi: Flea treatment: overdue").count() == 0
+    shoot(page, "9-today-done")
     print(f"browser walk-through: {time.monotonic() - started:.0f} s")

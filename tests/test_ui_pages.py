@@ -20,7 +20,7 @@ APP = Path(__file__).resolve().parent.parent / "ui" / "app.py"
 
 def open_page(name: str, timeout: float = 60) -> AppTest:
     at = AppTest.from_file(str(APP), default_timeout=timeout).run()
-    if name != "journal":
+    if name != "today":  # the first page
         at.switch_page(f"app_pages/{name}.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -65,7 +65,7 @@ def test_full_form_logs_a_weight_with_date_and_tags(mem, cats):
     at = open_page("journal")
     at.selectbox(key="full_pet").select("Mochi")
     at.date_input[0].set_value(date(2025, 10, 1))
-    at.number_input[0].set_value(4.35)
+    at.number_input(key="full_weight").set_value(4.35)
     at.text_input[1].input("scale, home")
     at.button(key="log_full").click().run()
 
@@ -73,6 +73,50 @@ def test_full_form_logs_a_weight_with_date_and_tags(mem, cats):
     obs = journal.timeline(mem, kind="weight", limit=1)[0]
     assert obs.text == "Mochi weighs 4.35 kg" and obs.metrics == {"weight_kg": 4.35}
     assert obs.tags == ["scale", "home"] and entries.local_day(obs.happened_at) == date(2025, 10, 1)
+
+
+def test_one_tap_entries_are_notes_with_their_measurement_and_undo(mem, cats):
+    from memory import care
+
+    item = care.add(mem, "Mochi", "Felimazole", 1, dose="2.5 mg", times="08:00")
+    at = open_page("journal")
+    at.selectbox(key="tap_pet").select("Mochi").run()  # a change reruns the page, as in a browser
+    at.button(key="tap_vomited").click().run()
+    newest = journal.timeline(mem, limit=1)[0]
+    assert (newest.text, newest.kind, newest.metrics) == ("Mochi vomited.", "symptom", {"vomits": 1})
+    at.number_input(key="tap_value_stool").set_value(4)  # in its form: sent with the button
+    at.button(key="tap_stool").click().run()
+    newest = journal.timeline(mem, limit=1)[0]
+    assert (newest.text, newest.kind, newest.metrics) == ("Mochi: stool, 4 on the 1-7 faecal score.", "litter",
+                                                          {"stool_score": 4})
+    at.button(key="undo_last").click().run()
+    assert not journal.get(mem, newest.id).live
+    at.button(key=f"tap_care_{item.id}").click().run()
+    assert not at.exception and not at.error
+    assert [d.doses_today for d in care.due(mem) if d.item.id == item.id] == [1]
+
+
+def test_today_shows_what_is_overdue_and_the_done_button_logs_it(mem, cats):
+    from memory import care
+
+    from datetime import timedelta
+
+    journal.log(mem, "Mochi's FVRCP booster", subject="Mochi", kind="vaccine",
+                at=(date.today() - timedelta(days=400)).isoformat())
+    journal.log(mem, "Mochi weighs 4.5 kg", subject="Mochi", kind="weight", metrics={"weight_kg": 4.5},
+                at=(date.today() - timedelta(days=60)).isoformat())
+    journal.log(mem, "Mochi weighs 4.0 kg", subject="Mochi", kind="weight", at="today", metrics={"weight_kg": 4.0})
+    at = open_page("today")
+    assert not at.exception
+    shown = texts(at)
+    assert "Mochi: Core vaccines: overdue by 35 days" in shown
+    assert "Mochi's weight went down 11.1% in 60 days" in shown  # a trend alert, with its notes
+    assert [e.label for e in at.expander if e.label.startswith("The notes it rests on")] == ["The notes it rests on (2)"]
+    vaccine = next(d for d in care.due(mem) if d.subject == "Mochi" and d.item.name == "Core vaccines")
+    at.button(key=f"done-Overdue-{vaccine.item.id}").click().run()
+    assert not at.exception and not at.error
+    assert next(d for d in care.due(mem) if d.item.id == vaccine.item.id).status == "done"
+    assert "Mochi: Core vaccines: done today" in texts(at)
 
 
 def test_a_mistake_is_a_message_not_a_traceback(mem):

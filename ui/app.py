@@ -11,7 +11,8 @@ PAGES = Path(__file__).parent / "app_pages"
 
 st.set_page_config(page_title="memoloop", page_icon="🐾", layout="centered")
 page = st.navigation([
-    st.Page(PAGES / "journal.py", title="Journal", icon=":material/edit_note:", default=True),
+    st.Page(PAGES / "today.py", title="Today", icon=":material/today:", default=True),
+    st.Page(PAGES / "journal.py", title="Journal", icon=":material/edit_note:"),
     st.Page(PAGES / "ask.py", title="Ask", icon=":material/forum:"),
     st.Page(PAGES / "history.py", title="History", icon=":material/timeline:"),
     st.Page(PAGES / "learning.py", title="Learning", icon=":material/school:"),
@@ -23,4 +24,18 @@ with st.sidebar:
     st.caption("Your cats' story, kept on this computer. It answers from your own notes "
                "and learns from your corrections. Nothing leaves this machine.")
 resources.warm_up()
+
+
+@st.fragment(run_every="60s")
+def care_toasts() -> None:
+    """Care that has come due since the app last said so (found by the scheduler): a toast."""
+    from memory import care
+
+    for reminder, item, whose in care.unshown_reminders(resources.memory()):
+        st.toast(f"{whose}: {item.name} is {'overdue' if reminder.status == 'overdue' else 'due today'} "
+                 f"(due {reminder.due_on}). See **Today**.", icon=":material/notifications_active:")
+
+
+with st.sidebar:
+    care_toasts()
 page.run()

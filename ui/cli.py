@@ -22,13 +22,13 @@ class Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """One registry: each module of commands adds its own to the same parser (none imports this one)."""
-    from ui import commands, learning_commands
+    from ui import care_commands, commands, learning_commands
 
     p = Parser(prog="memoloop", description="A companion that remembers what happened and learns from your corrections.")
     p.add_argument("--home", help=HOME_HELP)
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
     common = common_options()
-    for module in (commands, learning_commands):
+    for module in (commands, care_commands, learning_commands):
         module.register(sub, common)
     return p
 
@@ -48,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("memoloop: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (`memoloop due --json | head`): nothing to say
+        sys.stderr.close()
+        return 0
     except Exception as exc:  # a bug or a broken environment, not the user's mistake
         if os.environ.get("MEMOLOOP_DEBUG"):
             raise

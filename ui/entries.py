@@ -70,6 +70,22 @@ def log_entry(mem: Memory, text: str, *, pet: str | None, kinds, kind: str = "no
                        metrics=metrics, tags=parse_tags(tags), source="ui", kinds=kinds)
 
 
+def quick_entry(mem: Memory, spec: dict, pet: str, value: float | None = None) -> Observation:
+    """A one-tap entry of the domain pack ("ate half", "stool: 4"): a normal note with its kind and
+    metrics, undone like any other."""
+    if pet_or_none(pet) is None:
+        raise MemoloopError(f"'{spec['label']}' is about a pet; pick one (it cannot go to the household)")
+    metrics = dict(spec.get("metrics") or {})
+    asks = spec.get("value")
+    if asks:
+        if value is None or not asks["min"] <= value <= asks["max"]:
+            raise MemoloopError(f"{asks['label']} {value!r} is out of range; give {asks['min']:g} to {asks['max']:g}")
+        value = round(float(value), 2)
+        metrics[asks["metric"]] = int(value) if asks["step"] >= 1 else value
+    text = spec["text"].format(pet=pet, value=f"{value:g}" if value is not None else "")
+    return journal.log(mem, text, subject=pet, kind=spec["kind"], metrics=metrics, source="ui")
+
+
 def edit_entry(mem: Memory, obs: Observation, *, text: str, kind: str, day: date, kinds) -> Observation:
     """Correct an entry; its time of day is kept unless the day itself changed."""
     changed_day = day != local_day(obs.happened_at)
@@ -151,9 +167,24 @@ def entries_csv(observations: list[Observation], names: dict[int, str]) -> str:
     return out.getvalue()
 
 
-def weight_points(observations: list[Observation], names: dict[int, str]) -> list[dict]:
-    """(date, pet, kg) for every entry that carries a weight, oldest first."""
+METRIC_LABELS = {"weight_kg": "Weight (kg)", "ate_pct": "Ate (% of the meal)", "vomits": "Vomits",
+                 "urine_clumps": "Urine clumps", "stool_score": "Faecal score (1-7)", "water_ml": "Water (ml)"}
+
+
+def metric_label(key: str) -> str:
+    return METRIC_LABELS.get(key, key.replace("_", " ").capitalize())
+
+
+def metrics_in(observations: list[Observation]) -> list[str]:
+    """The measurements these entries carry, weight first."""
+    keys = {k for o in observations for k, v in o.metrics.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    return sorted(keys, key=lambda k: (k != "weight_kg", metric_label(k)))
+
+
+def metric_points(observations: list[Observation], names: dict[int, str], key: str = "weight_kg") -> list[dict]:
+    """(date, pet, value) for every entry that carries the measurement, oldest first."""
+    label = metric_label(key)
     points = [{"Date": as_utc(o.happened_at).astimezone(local_tz()).replace(tzinfo=None),
-               "Pet": names.get(o.subject_id, HOUSEHOLD_LABEL), "Weight (kg)": float(o.metrics["weight_kg"])}
-              for o in observations if isinstance(o.metrics.get("weight_kg"), (int, float))]
+               "Pet": names.get(o.subject_id, HOUSEHOLD_LABEL), label: float(o.metrics[key])}
+              for o in observations if isinstance(o.metrics.get(key), (int, float)) and not isinstance(o.metrics[key], bool)]
     return sorted(points, key=lambda p: p["Date"])

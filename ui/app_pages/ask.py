@@ -1,7 +1,7 @@
 """Ask: a chat grounded in the journal, with red flags first, citations, ratings and corrections."""
 import streamlit as st
 
-from memory import journal
+from memory import alerts, journal
 from memory.errors import MemoloopError
 from memory.interactions import add_feedback
 from ui import conversation, resources, widgets
@@ -47,6 +47,8 @@ def show_answer(item: dict) -> None:
         show_series(item["series"])
     if item.get("cut"):
         show_cut(item["cut"])
+    for message in item.get("alerts") or []:  # a trend the code noticed for this pet (memory.alerts)
+        st.warning(f"**Alert:** {conversation.markdown_safe(message)} (see **Today**)", icon=":material/trending_down:")
     if item["disclaimer"]:
         st.caption(item["disclaimer"])
     show_sources(item)
@@ -128,5 +130,6 @@ if question:
         except MemoloopError as exc:
             st.error(widgets.sentence(exc), icon=":material/error:")
             st.stop()
-    chat.append(conversation.exchange(question, turn.answer))
+    live = alerts.open_alerts(mem, turn.draft.subject_id) if turn.draft.subject_id else []
+    chat.append({**conversation.exchange(question, turn.answer), "alerts": [a.message for a in live]})
     st.rerun()

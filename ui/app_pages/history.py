@@ -1,4 +1,4 @@
-"""History: every entry, filtered and searchable, a weight chart per pet, and export."""
+"""History: every entry, filtered and searchable, a chart of each measurement, and export."""
 from datetime import date
 
 import altair as alt
@@ -81,19 +81,22 @@ with widgets.user_errors():
     else:
         st.info("No entries match these filters.", icon=":material/filter_alt_off:")
 
-    st.subheader("Weight")
+    st.subheader("Measurements")
     since, until = entries.period_bounds(start, end)
-    points = entries.weight_points(journal.timeline(mem, subject=subject, since=since, until=until), names)
-    if points:
-        chart = alt.Chart(pd.DataFrame(points)).mark_line(point=True).encode(
+    period = journal.timeline(mem, subject=subject, since=since, until=until)
+    keys = entries.metrics_in(period)
+    if keys:
+        key = st.selectbox("Measurement", keys, format_func=entries.metric_label, label_visibility="collapsed")
+        label = entries.metric_label(key)
+        chart = alt.Chart(pd.DataFrame(entries.metric_points(period, names, key))).mark_line(point=True).encode(
             x=alt.X("Date:T", title=None),
-            y=alt.Y("Weight (kg):Q", scale=alt.Scale(zero=False)),
+            y=alt.Y(f"{label}:Q", scale=alt.Scale(zero=False)),
             color=alt.Color("Pet:N", legend=alt.Legend(orient="bottom", title=None)),
-            tooltip=["Pet", alt.Tooltip("Date:T", format="%Y-%m-%d"), "Weight (kg)"])
+            tooltip=["Pet", alt.Tooltip("Date:T", format="%Y-%m-%d"), label])
         st.altair_chart(chart, width="stretch")
     else:
-        st.caption("No weights logged in these dates. Add one on the **Journal** page "
-                   "(More detail → Weight) and the chart appears here.")
+        st.caption("No measurements logged in these dates. Log a weight on the **Journal** page (One tap, or "
+                   "More detail → Weight) and the chart appears here.")
 
     st.subheader("Export")
     stamp = today.strftime("%Y%m%d")

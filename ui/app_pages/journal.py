@@ -3,7 +3,7 @@ from datetime import datetime
 
 import streamlit as st
 
-from memory import journal
+from memory import care, journal
 from memory.dates import local_tz
 from ui import entries, resources, widgets
 
@@ -48,6 +48,39 @@ if quick:
     with widgets.user_errors():
         logged(entries.log_entry(mem, quick_text, pet=quick_pet, kinds=kind_names), quick_pet)
 
+def tap(spec: dict, pet: str, value_key: str | None = None) -> None:
+    """A one-tap entry (its value, if it asks for one, read from its form)."""
+    value = st.session_state.get(value_key) if value_key else None
+    st.session_state["last_pet"] = pet
+    widgets.action(entries.quick_entry, mem, spec, pet, value, done=f"Logged for {pet}: {spec['label'].lower()}.",
+                   undo=lambda obs: {"delete": obs.id})
+
+
+pets_only = [c for c in choices if c != entries.HOUSEHOLD_LABEL]
+if pets_only:
+    with st.container(border=True):
+        tap_col, pick_col = st.columns([3, 1], vertical_alignment="center")
+        tap_col.markdown("**One tap** :gray[(a normal note with its measurement; Undo takes it back)]")
+        tap_pet = pick_col.selectbox("For", pets_only, key="tap_pet", label_visibility="collapsed",
+                                     index=pets_only.index(default) if default in pets_only else 0)
+        with st.container(horizontal=True, gap="small"):
+            for spec in widgets.pack().quick_log:
+                if spec.get("value"):
+                    asks = spec["value"]
+                    with st.popover(spec["label"]), st.form(f"tap_form_{spec['id']}", border=False):
+                        st.number_input(asks["label"], min_value=float(asks["min"]), max_value=float(asks["max"]),
+                                        value=None, step=float(asks["step"]), key=f"tap_value_{spec['id']}")
+                        st.form_submit_button("Log it", key=f"tap_{spec['id']}", type="primary", on_click=tap,
+                                              args=(spec, tap_pet, f"tap_value_{spec['id']}"))
+                else:
+                    st.button(spec["label"], key=f"tap_{spec['id']}", on_click=tap, args=(spec, tap_pet))
+            for item, _ in care.items(mem, tap_pet):
+                if item.times or (item.kind == "medication" and item.every_days == 1):
+                    st.button(f"Gave {item.name}" + (f" {item.dose}" if item.dose else ""), key=f"tap_care_{item.id}",
+                              icon=":material/medication:", on_click=widgets.action, args=(care.log_done, mem, item.id),
+                              kwargs={"done": f"Logged for {tap_pet}: {item.name} given.",
+                                      "undo": lambda obs: {"delete": obs.id}})
+
 with st.expander("More detail: kind, date, weight, tags", icon=":material/tune:"):
     with st.form("full_log", clear_on_submit=True, border=False):
         c1, c2 = st.columns(2)
@@ -62,7 +95,8 @@ with st.expander("More detail: kind, date, weight, tags", icon=":material/tune:"
                                  placeholder="e.g. Dr. Tanaka checked her eyes and prescribed L-lysine")
         c5, c6 = st.columns(2)
         weight = c5.number_input("Weight in kg (optional)", min_value=0.0, max_value=journal.MAX_WEIGHT_KG - 0.1, value=None,
-                                 step=0.05, format="%.2f", help="Saved as a measurement: History charts it.")
+                                 step=0.05, format="%.2f", help="Saved as a measurement: History charts it.",
+                                 key="full_weight")
         tags = c6.text_input("Tags (optional)", placeholder="e.g. lysine, eyes", help="Separate tags with commas.")
         full = st.form_submit_button("Save entry", type="primary", icon=":material/save:", key="log_full")
 if full:
