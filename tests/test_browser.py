@@ -190,4 +190,9 @@ def test_a_cat_owner_logs_asks_rates_and_sees_the_loop(page, home_dir):
     page.get_by_text("Mochi: Flea treatment: done today").wait_for()
     assert page.get_by_text("Mochi: Flea treatment: overdue").count() == 0
     shoot(page, "9-today-done")
+
+    go(page, "Vet summary")
+    page.get_by_text("Mochi: summary for the vet").wait_for()
+    page.get_by_text("Mochi's FVRCP booster at the vet").first.wait_for()  # every vaccine of the period
+    shoot(page, "10-vet-summary")
     print(f"browser walk-through: {time.monotonic() - started:.0f} s")

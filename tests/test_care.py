@@ -172,3 +172,41 @@ def test_the_care_plan_travels_in_the_backup(home_dir, tmp_path, capsys):
     assert sorted(restored) == sorted(plan)  # no default twice
     assert restored["Worming"]["every_days"] == 180 and restored["Worming"]["source"] == "you"
     assert (restored["Felimazole"]["dose"], restored["Felimazole"]["times"]) == ("2.5 mg", ["08:00"])
+
+
+def test_the_vet_summary_holds_the_periods_medications_vaccines_and_weights_and_no_other_pet(mem, home_dir, tmp_path, capsys):
+    import html
+
+    from memory import summary
+
+    journal.add_subject(mem, "Mochi", sex="female", neutered=True, birth_date="2018-05-01",
+                        notes="Microchip 941000024681357")
+    journal.add_subject(mem, "Luna")
+    care.add(mem, "Mochi", "Felimazole", 1, dose="2.5 mg", times="08:00,20:00")
+    notes = [("Mochi", "2024-12-20", "medication", "Mochi finished her antibiotics (Synulox)", None),  # before
+             ("Mochi", "2025-02-01", "vaccine", "Mochi's FVRCP booster", None),
+             ("Mochi", "2025-03-05", "medication", "Started Mochi on Felimazole 2.5 mg twice daily", None),
+             ("Mochi", "2025-03-05", "weight", "Mochi weighs 4.4 kg", 4.4),
+             ("Mochi", "2025-06-10", "symptom", "Mochi vomited twice after breakfast", None),
+             ("Mochi", "2025-06-11", "weight", "Mochi weighs 4.1 kg", 4.1),
+             (None, "2025-04-01", "medication", "Did the Stronghold flea drops on both cats", None),
+             ("Luna", "2025-05-01", "vaccine", "Luna's rabies jab", None),
+             ("Luna", "2025-05-02", "weight", "Luna weighs 3.9 kg", 3.9),
+             ("Luna", "2025-05-03", "medication", "Luna on Metacam 0.5 ml", None)]
+    for pet, day, kind, text, kg in notes:
+        journal.log(mem, text, subject=pet, at=day, kind=kind, metrics={"weight_kg": kg} if kg else None)
+    built = summary.build(mem, "Mochi", date(2025, 1, 1), date(2025, 12, 31))
+    page = summary.html(built)
+    for _, day, _, text, _ in [n for n in notes if n[0] in ("Mochi", None) and n[1] >= "2025"]:
+        if "weighs" not in text:
+            assert html.escape(text) in page, text
+    assert "Felimazole 2.5 mg, every 1 day(s) at 08:00, 20:00" in page  # the care plan's
+    assert [p.value for p in built.weights] == [4.4, 4.1] and "<svg" in page
+    assert "941000024681357" in page and "female" in page
+    assert "Synulox" not in page  # before the period
+    assert not any(word in page for word in ("Luna", "rabies", "3.9 kg", "Metacam"))  # nothing of the other pet
+    out = tmp_path / "mochi.html"
+    assert main(["summary", "Mochi", "--since", "2025-01-01", "--out", str(out), "--home", str(home_dir)]) == 0
+    assert html.escape("Mochi's FVRCP booster") in out.read_text() and "wrote" in capsys.readouterr().out
+    assert main(["summary", "Mochi", "--since", "2025-13-01", "--home", str(home_dir)]) == 2
+    assert "--since '2025-13-01' is not a date" in capsys.readouterr().err

@@ -119,6 +119,15 @@ def test_today_shows_what_is_overdue_and_the_done_button_logs_it(mem, cats):
     assert "Mochi: Core vaccines: done today" in texts(at)
 
 
+def test_the_vet_summary_page_shows_the_pets_notes(mem, cats):
+    at = open_page("vet_summary")
+    assert not at.exception and not at.error
+    at.selectbox[0].select("Luna").run()
+    shown = " ".join(str(h.proto) for h in at.get("html"))
+    assert "Luna: summary for the vet" in shown and "Luna got her FVRCP booster at the clinic" in shown
+    assert "herpesvirus" not in shown  # Mochi's
+
+
 def test_a_mistake_is_a_message_not_a_traceback(mem):
     at = open_page("journal")
     at.button(key="log_quick").click().run()  # nothing written

@@ -17,6 +17,7 @@ page = st.navigation([
     st.Page(PAGES / "history.py", title="History", icon=":material/timeline:"),
     st.Page(PAGES / "learning.py", title="Learning", icon=":material/school:"),
     st.Page(PAGES / "pets.py", title="Pets", icon=":material/pets:"),
+    st.Page(PAGES / "vet_summary.py", title="Vet summary", icon=":material/medical_information:"),
     st.Page(PAGES / "settings.py", title="Settings", icon=":material/settings:"),
 ])
 with st.sidebar:

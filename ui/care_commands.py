@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from memory.errors import MemoloopError
 from ui.arguments import emit, open_memory
@@ -95,6 +96,36 @@ def _alert_json(mem, a, names) -> dict:
             "since": a.first_seen.isoformat(), "evidence": evidence}
 
 
+def cmd_summary(args):
+    from memory import summary
+    from memory.files import write_atomic
+
+    mem = open_memory(args)
+    built = summary.build(mem, args.pet, _day(args.since, "--since"), _day(args.until, "--until"))
+    page = summary.html(built)
+    if args.out:
+        write_atomic(Path(args.out), page, 0o644)
+    if args.json:
+        emit(args, {**summary.to_json(built), "out": args.out}, "")
+    elif args.out:
+        print(f"wrote {args.out}: {built.pet.name}, {len(built.medications)} medication lines, "
+              f"{len(built.vaccines)} vaccines, {len(built.weights)} weights, {len(built.events)} events "
+              "(open it in a browser and print it for a PDF)")
+    else:
+        print(page)
+
+
+def _day(value: str | None, flag: str):
+    from datetime import date
+
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise MemoloopError(f"{flag} {value!r} is not a date; give YYYY-MM-DD, e.g. {flag} 2025-01-01") from None
+
+
 def _item_id(args) -> int:
     try:
         return int(args.name)
@@ -113,6 +144,13 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     p.add_argument("--soon", type=int, help="days ahead that count as due soon (default 2)")
     p.add_argument("--all", action="store_true", help="also the items not due yet")
     p.set_defaults(run=cmd_due)
+
+    p = sub.add_parser("summary", parents=[common], help="a printable summary of one pet for the vet (HTML)")
+    p.add_argument("pet", help="the pet's name")
+    p.add_argument("--since", help="first day, YYYY-MM-DD (default: everything)")
+    p.add_argument("--until", help="last day, YYYY-MM-DD (default: today)")
+    p.add_argument("--out", help="write the page to this .html file (default: print it)")
+    p.set_defaults(run=cmd_summary)
 
     p = sub.add_parser("alerts", parents=[common], help="trends the code notices: weight change, vomiting more often...")
     p.set_defaults(run=cmd_alerts)
