@@ -40,19 +40,20 @@ from memory.dates import now
 from memory.errors import MemoloopError
 from memory.files import read_lines, read_text
 from memory.journal import check_metrics, check_tags, is_control
-from memory.models import (Adapter, CareItem, Feedback, Interaction, Observation, RetrainRun, SchedulePolicy,
-                           Subject, TrainingRecord)
+from memory.models import (Adapter, CareItem, Feedback, Interaction, Observation, Photo, RetrainRun,
+                           SchedulePolicy, Subject, TrainingRecord)
 from memory.store import Memory
 
 FORMAT = "memoloop"
 VERSION = 2
 RECORDS = "memoloop.jsonl"
-FILE_DIRS = ("adapters", "logs", "datasets")
+FILE_DIRS = ("adapters", "logs", "datasets", "photos")
 FILE_NAMES = ("settings.json",)
 # (record type, model, columns left out): the order a restore needs (links point backwards).
 TABLES = [
     ("subject", Subject, {"id"}),
     ("observation", Observation, {"indexed", "subject_id"}),
+    ("photo", Photo, set()),  # its file travels in a .zip under photos/
     ("care_item", CareItem, {"id", "subject_id"}),  # reminders are not kept: the scheduler finds them again
     ("interaction", Interaction, {"subject_id"}),
     ("feedback", Feedback, set()),
@@ -68,6 +69,7 @@ MODELS = {name: (model, drop) for name, model, drop in TABLES}
 class RestoreReport:
     subjects: int = 0
     observations: int = 0
+    photos: int = 0
     care_items: int = 0
     interactions: int = 0
     feedback: int = 0
@@ -345,8 +347,10 @@ def restore(mem: Memory, path: Path) -> RestoreReport:
             report = RestoreReport()
             learning = _home_never_retrained(s)
             _write(s, mem, staged, learning, bundle is not None, report)  # staged in the transaction
-            if learning and bundle is not None:  # checked whole, then moved into place
-                report.files = _place_files(mem, path, bundle, rows[0][1].get("files") or [])
+            if bundle is not None:  # checked whole, then moved into place; a home that retrained keeps its own
+                listed = [f for f in rows[0][1].get("files") or []  # adapters, logs and datasets
+                          if learning or str(f.get("path", "") if isinstance(f, dict) else "").startswith("photos/")]
+                report.files = _place_files(mem, path, bundle, listed)
             crash.point("restore-written")
             s.commit()
     finally:
@@ -381,7 +385,8 @@ def _check_links(path: Path, staged) -> None:
     def ids(kind):
         return {v.get("id") for _, v in staged[kind]}
     links = [("observation", "supersedes_id", "observation"), ("observation", "superseded_by_id", "observation"),
-             ("feedback", "interaction_id", "interaction"), ("adapter", "run_id", "retrain_run")]
+             ("feedback", "interaction_id", "interaction"), ("adapter", "run_id", "retrain_run"),
+             ("photo", "observation_id", "observation")]
     for kind, column, target in links:
         known = ids(target)
         for number, values in staged[kind]:
@@ -465,6 +470,15 @@ def _write(s, mem: Memory, staged, learning: bool, has_files: bool, report: Rest
         if any(links.values()):
             s.execute(update(Observation).where(Observation.id == notes[values["uid"]]).values(**links))
     report.observations = len(new_notes)
+
+    pictures = _by_uid(s, Photo, staged["photo"], report)
+    if staged["photo"] and not has_files:
+        report.kept.append("no photos: a .jsonl backup has no photo files (export to a .zip)")
+    for _, values in staged["photo"] if has_files else []:
+        if values["uid"] not in pictures:
+            s.add(Photo(**{**{k: v for k, v in values.items() if k != "id"},
+                           "observation_id": note_ids[values["observation_id"]]}))
+            report.photos += 1
 
     items = _by_uid(s, CareItem, staged["care_item"], report)
     defaults = {(i.subject_id, i.default_id): i for i in s.exec(select(CareItem).where(CareItem.default_id.is_not(None)))}

@@ -80,3 +80,7 @@ class Home:
     @property
     def logs_dir(self) -> Path:
         return self.root / "logs"
+
+    @property
+    def photos_dir(self) -> Path:
+        return self.root / "photos"

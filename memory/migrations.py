@@ -200,8 +200,8 @@ def m009_one_adapter_loss_key(conn: Connection) -> None:
 
 
 def m010_care_plan(conn: Connection) -> None:
-    """Care items (vaccines, treatments, medications, checks), the reminders found for them, and the
-    trend alerts."""
+    """Care items (vaccines, treatments, medications, checks), the reminders found for them, the
+    trend alerts, and photos on notes."""
     conn.execute(text("""
         CREATE TABLE care_item (
             id INTEGER PRIMARY KEY,
@@ -244,6 +244,22 @@ def m010_care_plan(conn: Connection) -> None:
             cleared_at DATETIME
         )"""))
     conn.execute(text("CREATE INDEX ix_alert_subject_id ON alert (subject_id)"))
+    conn.execute(text("""
+        CREATE TABLE photo (
+            id INTEGER PRIMARY KEY,
+            uid VARCHAR NOT NULL,
+            observation_id INTEGER NOT NULL REFERENCES observation(id),
+            sha256 VARCHAR NOT NULL,
+            mime VARCHAR NOT NULL,
+            width INTEGER NOT NULL,
+            height INTEGER NOT NULL,
+            size INTEGER NOT NULL,
+            name VARCHAR NOT NULL DEFAULT '',
+            created_at DATETIME NOT NULL
+        )"""))
+    conn.execute(text("CREATE INDEX ix_photo_observation_id ON photo (observation_id)"))
+    conn.execute(text("CREATE INDEX ix_photo_sha256 ON photo (sha256)"))
+    conn.execute(text("CREATE UNIQUE INDEX ix_photo_uid ON photo (uid)"))
 
 
 MIGRATIONS = [m001_initial, m002_history_and_index_state, m003_keyword_search, m004_interactions,

@@ -149,6 +149,26 @@ class Alert(SQLModel, table=True):
     cleared_at: Optional[datetime] = _when(default=None)
 
 
+class Photo(SQLModel, table=True):
+    """An image on a note, stored once by its content (photos/<sha256>.<ext> in the data home)."""
+
+    __tablename__ = "photo"
+    id: Optional[int] = Field(default=None, primary_key=True)
+    uid: str = _uid()
+    observation_id: int = Field(foreign_key="observation.id", index=True)
+    sha256: str = Field(index=True)
+    mime: str
+    width: int
+    height: int
+    size: int  # bytes
+    name: str = ""  # the file name it came with
+    created_at: datetime = _when(default_factory=now)
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.sha256}.{self.mime.split('/')[-1]}"
+
+
 class Interaction(SQLModel, table=True):
     """One question asked and everything needed to reproduce and learn from the answer."""
 

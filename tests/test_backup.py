@@ -21,10 +21,12 @@ from retrain.schedule import set_policy
 
 # every table a user would miss, and the column that names a row whatever its id
 KEYS = {"subject": "name", "observation": "uid", "interaction": "uid", "feedback": "uid",
-        "training_record": "digest", "retrain_run": "created_at", "adapter": "version", "schedule_policy": "id"}
+        "training_record": "digest", "retrain_run": "created_at", "adapter": "version", "schedule_policy": "id",
+        "care_item": "uid", "photo": "uid"}
 LINKS = {"subject_id": "subject", "supersedes_id": "observation", "superseded_by_id": "observation",
-         "interaction_id": "interaction", "run_id": "retrain_run"}
-REBUILT = {"_migrations", "lease", "apscheduler_jobs", "sqlite_sequence"}  # derived or transient: not backed up
+         "interaction_id": "interaction", "run_id": "retrain_run", "observation_id": "observation"}
+# derived or transient: not backed up (reminders and alerts are found again from the notes)
+REBUILT = {"_migrations", "lease", "apscheduler_jobs", "sqlite_sequence", "reminder", "alert"}
 
 
 def tables(home) -> dict:
@@ -190,8 +192,8 @@ def write_lines(path, lines):
     (lambda lines: lines[:-1], "is incomplete"),
     (lambda lines: lines[:len(lines) // 2], "is incomplete"),
     (lambda lines: [{**lines[0], "version": VERSION + 1}] + lines[1:], "from a newer memoloop"),
-    (lambda lines: lines[:3] + [{"type": "photo"}] + lines[3:-1] + [{"type": "end", "records": len(lines) - 1}],
-     "type 'photo' is not one of"),
+    (lambda lines: lines[:3] + [{"type": "video"}] + lines[3:-1] + [{"type": "end", "records": len(lines) - 1}],
+     "type 'video' is not one of"),
     (lambda lines: [dict(x, text=123) if x["type"] == "observation" else x for x in lines], "text 123 is not text"),
     (lambda lines: [dict(x, interaction_id=999) if x["type"] == "feedback" else x for x in lines],
      "interaction_id 999 is not a interaction in this file"),

@@ -55,13 +55,19 @@ def cmd_log(args):
     from memory import journal
     from memory.dates import day_label
 
+    from memory import photos
+
     metrics = {}
     if args.weight is not None:
         metrics["weight_kg"] = journal.check_weight(args.weight, "--weight ")
-    obs = journal.log(open_memory(args), args.text, subject=args.subject, at=args.at, kind=args.kind,
+    checked = [photos.check(Path(f)) for f in args.photo or []]  # before anything is stored
+    mem = open_memory(args)
+    obs = journal.log(mem, args.text, subject=args.subject, at=args.at, kind=args.kind,
                       metrics=metrics, tags=args.tag or [], allow_future=args.allow_future, kinds=_kinds())
-    emit(args, observation_json(obs, args.subject),
-         f"logged #{obs.id} on {day_label(obs.happened_at)}" + (f" for {args.subject}" if args.subject else ""))
+    stored = [photos.attach(mem, obs.id, photo) for photo in checked]
+    emit(args, {**observation_json(obs, args.subject), "photos": [p.file_name for p in stored]},
+         f"logged #{obs.id} on {day_label(obs.happened_at)}" + (f" for {args.subject}" if args.subject else "")
+         + (f" with {len(stored)} photo{'s' if len(stored) > 1 else ''}" if stored else ""))
 
 
 def observation_json(obs, subject_name=None) -> dict:
@@ -217,6 +223,7 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     p.add_argument("--kind", default="note", help="kind from the domain pack: note, symptom, weight, ...")
     p.add_argument("--weight", type=float, help="weight in kg, stored as a metric")
     p.add_argument("--tag", action="append", help="a tag (repeatable)")
+    p.add_argument("--photo", action="append", help="a photo to attach: JPEG, PNG, WebP or GIF, at most 15 MB (repeatable)")
     p.add_argument("--allow-future", action="store_true", help="accept a date in the future (a planned event)")
     p.set_defaults(run=cmd_log)
 

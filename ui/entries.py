@@ -61,13 +61,20 @@ def when_from(day: date | None, at: time | None) -> datetime | str | None:
 
 def log_entry(mem: Memory, text: str, *, pet: str | None, kinds, kind: str = "note",
               day: date | None = None, at: time | None = None, weight: float | None = None,
-              tags: str = "") -> Observation:
-    """Log from the Journal page's forms; a weight alone is enough for a weight entry."""
+              tags: str = "", photos: list[tuple[bytes, str]] = ()) -> Observation:
+    """Log from the Journal page's forms; a weight alone is enough for a weight entry. Photos
+    (bytes, file name) are checked before anything is stored."""
+    from memory import photos as photo_store
+
+    checked = [photo_store.check(data, name) for data, name in photos]
     metrics = weight_metrics(weight)
     if metrics and not (text or "").strip():
         text = f"{pet or 'The cat'} weighs {metrics['weight_kg']:g} kg"
-    return journal.log(mem, text, subject=pet_or_none(pet), at=when_from(day, at), kind=kind,
-                       metrics=metrics, tags=parse_tags(tags), source="ui", kinds=kinds)
+    obs = journal.log(mem, text, subject=pet_or_none(pet), at=when_from(day, at), kind=kind,
+                      metrics=metrics, tags=parse_tags(tags), source="ui", kinds=kinds)
+    for photo in checked:
+        photo_store.attach(mem, obs.id, photo)
+    return obs
 
 
 def quick_entry(mem: Memory, spec: dict, pet: str, value: float | None = None) -> Observation:

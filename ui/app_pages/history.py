@@ -1,11 +1,12 @@
 """History: every entry, filtered and searchable, a chart of each measurement, and export."""
+import base64
 from datetime import date
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from memory import journal
+from memory import journal, photos
 from memory.recall import recall
 from memory.backup import backup_zip
 from ui import entries, resources, widgets
@@ -54,7 +55,11 @@ with widgets.user_errors():
         shown = journal.timeline(mem, subject=subject, kind=kind_filter, since=since, until=until)
 
     rows = entries.entry_rows(shown, names)
+    attached = photos.of(mem, [r["id"] for r in rows])
     for row in rows:
+        first = attached.get(row["id"], [None])[0]
+        row["photo"] = (f"data:image/jpeg;base64,{base64.b64encode(photos.thumbnail(mem, first, 96)).decode()}"
+                        if first else None)
         row["match"] = scores.get(row["id"])
         row["kind"] = widgets.kind_label(row["kind"])
         row["weight"] = f"{row['weight_kg']:g} kg" if row["weight_kg"] is not None else ""
@@ -63,7 +68,7 @@ with widgets.user_errors():
                    + (" matching your search, best first" if scores else ""))
         columns = ["match"] if scores else []
         columns += ["day", "subject", "kind", "text"]
-        columns += [c for c in ("weight", "tags") if any(r[c] for r in rows)]
+        columns += [c for c in ("weight", "tags", "photo") if any(r[c] for r in rows)]
         st.dataframe(
             pd.DataFrame(rows), hide_index=True, width="stretch", column_order=columns,
             column_config={
@@ -75,6 +80,7 @@ with widgets.user_errors():
                 "text": st.column_config.TextColumn("Note", width="large"),
                 "weight": st.column_config.TextColumn("Weight", width="small"),
                 "tags": st.column_config.TextColumn("Tags", width="small"),
+                "photo": st.column_config.ImageColumn("Photo", width="small"),
             })
     elif scores or query.strip():
         st.info(f"Nothing in your notes matches “{query.strip()}” with these filters.", icon=":material/search_off:")

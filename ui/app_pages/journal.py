@@ -3,7 +3,7 @@ from datetime import datetime
 
 import streamlit as st
 
-from memory import care, journal
+from memory import care, journal, photos
 from memory.dates import local_tz
 from ui import entries, resources, widgets
 
@@ -98,13 +98,15 @@ with st.expander("More detail: kind, date, weight, tags", icon=":material/tune:"
                                  step=0.05, format="%.2f", help="Saved as a measurement: History charts it.",
                                  key="full_weight")
         tags = c6.text_input("Tags (optional)", placeholder="e.g. lysine, eyes", help="Separate tags with commas.")
+        uploads = st.file_uploader("Photos (optional)", type=["jpg", "jpeg", "png", "webp", "gif"],
+                                   accept_multiple_files=True, help="JPEG, PNG, WebP or GIF, at most 15 MB each.")
         full = st.form_submit_button("Save entry", type="primary", icon=":material/save:", key="log_full")
 if full:
     with widgets.user_errors():
         if weight is not None and kind == "note" and "weight" in kinds:
             kind = "weight"  # a weight with no kind chosen is a weight entry
         obs = entries.log_entry(mem, full_text, pet=full_pet, kinds=kind_names, kind=kind, day=day, at=at,
-                                weight=weight, tags=tags)
+                                weight=weight, tags=tags, photos=[(f.getvalue(), f.name) for f in uploads or []])
         logged(obs, full_pet)
 
 widgets.show_notice(undo)
@@ -127,6 +129,9 @@ def show_entry(obs) -> None:
         details += [f":gray-badge[{t}]" for t in obs.tags]
         text_col.markdown(" · ".join(details[:3]) + " " + " ".join(details[3:]))
         text_col.text(obs.text)
+        pictures = attached.get(obs.id, [])
+        if pictures:
+            text_col.image([thumb(p) for p in pictures], width=120, caption=[p.name for p in pictures])
         with buttons.container(horizontal=True, gap="small", horizontal_alignment="right"):
             with st.popover("", icon=":material/edit:", help="Correct this entry", type="tertiary"):
                 with st.form(f"edit_{obs.id}", border=False):
@@ -143,6 +148,18 @@ def show_entry(obs) -> None:
 
 
 recent = journal.timeline(mem, limit=25)
+attached = photos.of(mem, [o.id for o in recent])
+
+
+@st.cache_data(show_spinner=False, max_entries=500)
+def _thumb(sha256: str, _photo) -> bytes:  # by content: the same photo is thumbnailed once
+    return photos.thumbnail(mem, _photo)
+
+
+def thumb(photo) -> bytes:
+    return _thumb(photo.sha256, photo)
+
+
 today = datetime.now(local_tz()).date()
 todays = [o for o in recent if entries.local_day(o.happened_at) == today]
 earlier = [o for o in recent if entries.local_day(o.happened_at) != today]
