@@ -16,6 +16,7 @@ import ctypes
 import hashlib
 import json
 import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,13 @@ import torch
 from memory.errors import MemoloopError
 from memory.files import replacing
 
-N_CTX = 8192  # prompts are ~200-900 tokens (MAX_NOTES notes, facts, the instruction block); long notes fit too
+# The context grows with the prompt: prompts are ~200-900 tokens (MAX_NOTES notes, facts, the
+# instruction block), 4 notes of the longest allowed text ~4,700. Each doubling costs ~55 MB of KV
+# cache (llama-cpp-python keeps the sliding-window layers' cache full size, which keeping the prompt
+# prefix needs): 2,048 tokens take 372 MB with the model, 8,192 take 480 MB (measured).
+START_CTX = 2048
+MAX_CTX = 8192
+ANSWER_ROOM = 512  # tokens kept free after the prompt for the answer (max_new_tokens is 160)
 LORA_NAMES = {"q_proj": "attn_q", "k_proj": "attn_k", "v_proj": "attn_v", "o_proj": "attn_output",
               "gate_proj": "ffn_gate", "up_proj": "ffn_up", "down_proj": "ffn_down"}
 
@@ -66,7 +73,8 @@ def base_gguf(base_folder: Path, assemble: bool = True) -> Path | None:
 
 def export_lora(adapter_folder: Path, out_dir: Path) -> Path:
     """The peft adapter as a GGUF LoRA adapter (what llama.cpp's convert_lora_to_gguf.py writes for
-    Gemma 3), named by the digest of the adapter's files: written once, atomically, never stale."""
+    Gemma 3), named by the digest of the adapter's files: written once, atomically, never stale.
+    Only the latest export is kept (15 MB each; an adapter exported again takes ~1 s)."""
     import gguf
     from safetensors.torch import load_file
 
@@ -103,6 +111,9 @@ def export_lora(adapter_folder: Path, out_dir: Path) -> Path:
         writer.write_kv_data_to_file()
         writer.write_tensors_to_file()
         writer.close()
+    for stale in final.parent.glob("lora-*.gguf"):  # an earlier adapter's export: re-made if asked for again
+        if stale != final:
+            stale.unlink(missing_ok=True)  # a process that has it open keeps reading it
     return final
 
 
@@ -111,8 +122,12 @@ class LlamaTokenizer:
     (agent.model.generate, agent.decoding): the same ids for the same text (tests/test_llama.py),
     without the 250 MB a transformers Gemma tokenizer takes."""
 
-    def __init__(self, llm):
-        self.llm = llm
+    def __init__(self, engine: "LlamaEngine"):
+        self.engine = engine  # its model, not a copy: a grown context is a new llama.cpp object
+
+    @property
+    def llm(self):
+        return self.engine.llm
 
     def __call__(self, text: str):
         from types import SimpleNamespace
@@ -149,20 +164,58 @@ class LlamaEngine:
 
         _quiet(llama_cpp)
         self._lib = llama_cpp
-        self.threads = threads = threads or max(1, os.cpu_count() or 1)
+        self.gguf_path, self.lora_path = gguf_path, lora_path
+        self.cores = max(1, os.cpu_count() or 1)
+        self.fixed_threads = threads  # None: chosen before each prompt by what the other processes leave free
+        self.threads = threads or self.cores
+        self.load = CpuLoad()
+        self.n_ctx = 0
+        self._open(START_CTX)
+
+    def _open(self, n_ctx: int) -> None:
+        old = getattr(self, "llm", None)
+        if old is not None:
+            old.close()
         try:
-            self.llm = llama_cpp.Llama(str(gguf_path), n_ctx=N_CTX, n_batch=512, n_threads=threads,
-                                       n_threads_batch=threads, lora_path=str(lora_path) if lora_path else None,
-                                       verbose=False, logits_all=False)
+            self.llm = self._lib.Llama(str(self.gguf_path), n_ctx=n_ctx, n_batch=512, n_threads=self.threads,
+                                       n_threads_batch=self.threads, verbose=False, logits_all=False,
+                                       lora_path=str(self.lora_path) if self.lora_path else None)
         except Exception as exc:
-            raise MemoloopError(f"llama.cpp could not load '{gguf_path}'"
-                                f"{f' with {lora_path}' if lora_path else ''} ({type(exc).__name__}: {str(exc)[:160]})") from exc
+            raise MemoloopError(f"llama.cpp could not load '{self.gguf_path}'"
+                                f"{f' with {self.lora_path}' if self.lora_path else ''} "
+                                f"({type(exc).__name__}: {str(exc)[:160]})") from exc
+        self.n_ctx = n_ctx
         self.n_vocab = self.llm.n_vocab()
         self.tokens: list[int] = []
 
+    def _fit(self, n_tokens: int) -> None:
+        """Room for a prompt of `n_tokens` and an answer after it: the context doubles (and its cache
+        empties) when they would not fit."""
+        if n_tokens >= MAX_CTX:
+            raise MemoloopError(f"the prompt has {n_tokens} tokens; at most {MAX_CTX - 1} fit")
+        n_ctx = self.n_ctx
+        while n_tokens + ANSWER_ROOM > n_ctx and n_ctx < MAX_CTX:
+            n_ctx *= 2
+        if n_ctx != self.n_ctx:
+            self._open(n_ctx)
+
+    def _choose_threads(self) -> None:
+        """One thread per core the other processes leave free (at least one). On a core that something
+        else keeps busy, a second llama.cpp thread waits for it at every step: with one core busy, 2
+        threads decoded 17.9 tok/s where 1 thread decodes 43 (bench/answer.py --busy)."""
+        if self.fixed_threads:
+            return
+        busy = self.load.others()
+        if busy is None:
+            return
+        threads = max(1, self.cores - round(busy))
+        if threads != self.threads:
+            self.threads = threads
+            self._lib.llama_set_n_threads(self.llm._ctx.ctx, threads, threads)
+
     def start(self, ids: list[int]) -> torch.Tensor:
-        if len(ids) >= N_CTX:
-            raise MemoloopError(f"the prompt has {len(ids)} tokens; at most {N_CTX - 1} fit")
+        self._choose_threads()
+        self._fit(len(ids))
         keep = 0
         for a, b in zip(self.tokens, ids[:-1]):  # at least the last token is read again: its logits are needed
             if a != b:
@@ -172,9 +225,13 @@ class LlamaEngine:
         return self._eval(ids[keep:])
 
     def step(self, token: int) -> torch.Tensor:
-        if len(self.tokens) + 1 >= N_CTX:
-            raise MemoloopError(f"the answer ran past {N_CTX} tokens")
-        return self._eval([token])
+        if len(self.tokens) + 1 < self.n_ctx:
+            return self._eval([token])
+        if self.n_ctx >= MAX_CTX:
+            raise MemoloopError(f"the answer ran past {MAX_CTX} tokens")
+        tokens = self.tokens  # an answer longer than its room: a larger context reads it all again
+        self._open(self.n_ctx * 2)
+        return self._eval([*tokens, token])
 
     def _truncate(self, keep: int) -> None:
         """Forget all but the first `keep` tokens (llama-cpp-python's eval drops the cache after them)."""
@@ -187,6 +244,32 @@ class LlamaEngine:
         ptr = self._lib.llama_get_logits_ith(self.llm._ctx.ctx, -1)
         return torch.from_numpy(np.ctypeslib.as_array(ctypes.cast(ptr, ctypes.POINTER(ctypes.c_float)),
                                                       shape=(self.n_vocab,)))
+
+
+class CpuLoad:
+    """How many cores the other processes kept busy since the last look: /proc/stat's busy time of
+    all cores minus this process's own (os.times), over the wall time between two looks."""
+
+    def __init__(self):
+        self.hz = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+        self.last = self._sample()
+
+    def _sample(self):
+        try:
+            with open("/proc/stat") as handle:
+                fields = [int(v) for v in handle.readline().split()[1:9]]
+        except (OSError, ValueError):
+            return None  # not Linux: threads stay as they are
+        own = os.times()
+        return time.monotonic(), (sum(fields) - fields[3] - fields[4]) / self.hz, own.user + own.system
+
+    def others(self) -> float | None:
+        """Cores busy with other processes since the last call (None: too short a time to tell)."""
+        now, last = self._sample(), self.last
+        if now is None or last is None or now[0] - last[0] < 0.05:
+            return None
+        self.last = now
+        return max(0.0, ((now[1] - last[1]) - (now[2] - last[2])) / (now[0] - last[0]))
 
 
 _SILENT = None  # the log callback: kept alive as long as llama.cpp may call it
@@ -216,7 +299,7 @@ def load(base_folder: Path, adapter_folder: Path | None, models_dir: Path):
         raise MemoloopError(f"model folder '{base_folder}' has no GGUF file for llama.cpp")
     lora = export_lora(adapter_folder, Path(models_dir) / "gguf-lora") if adapter_folder else None
     engine = LlamaEngine(gguf_path, lora)
-    tokenizer = LlamaTokenizer(engine.llm)
+    tokenizer = LlamaTokenizer(engine)
     version = _adapter_version(Path(adapter_folder)) if adapter_folder else None
     return LoadedModel(engine, tokenizer, read_base_id(Path(base_folder)), version, "cpu", torch.float32,
                        engine="llama.cpp")

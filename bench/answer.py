@@ -129,8 +129,8 @@ def measure(args) -> None:
 
         lora = llama.export_lora(STARTER_ADAPTER, mem.home.models_dir / "gguf-lora")
         llama._quiet(llama_cpp)
-        threads = comps["llama.cpp"].model.model.threads  # the same threads as ours
-        raw = llama_cpp.Llama(str(llama.base_gguf(base)), n_ctx=llama.N_CTX, n_batch=512, verbose=False,
+        threads = comps["llama.cpp"].model.model.cores  # llama.cpp's default: a thread per core (ours: per free core)
+        raw = llama_cpp.Llama(str(llama.base_gguf(base)), n_ctx=llama.START_CTX, n_batch=512, verbose=False,
                               n_threads=threads, n_threads_batch=threads, lora_path=str(lora))
         max_new = comps["llama.cpp"].settings.max_new_tokens
         # warm up each side once (first-call allocations), then measure

@@ -39,6 +39,20 @@ def test_the_adapter_exports_to_a_gguf_lora_llama_cpp_reads(tmp_path):
     assert list(got_a.shape) == [a.shape[1], a.shape[0]]  # ggml order: [in, r]
 
 
+def test_only_the_latest_adapter_export_is_kept(tmp_path):
+    import json
+    import shutil
+
+    first = llama.export_lora(STARTER_ADAPTER, tmp_path / "gguf-lora")
+    newer = tmp_path / "newer"
+    shutil.copytree(STARTER_ADAPTER, newer)
+    config = json.loads((newer / "adapter_config.json").read_text())
+    (newer / "adapter_config.json").write_text(json.dumps({**config, "lora_alpha": 16}))
+    second = llama.export_lora(newer, tmp_path / "gguf-lora")
+    assert second != first and sorted((tmp_path / "gguf-lora").iterdir()) == [second]
+    assert llama.export_lora(STARTER_ADAPTER, tmp_path / "gguf-lora") == first  # made again when asked for
+
+
 def test_an_adapter_llama_cpp_cannot_apply_is_refused_in_one_line(tmp_path):
     import json
     import shutil
@@ -100,6 +114,56 @@ def test_the_kept_prefix_gives_the_same_logits_as_a_fresh_start(gemma_dir, tmp_p
     # the same model, read in other batch sizes: llama.cpp's kernels round a little differently
     assert kept.topk(5).indices.tolist() == fresh.topk(5).indices.tolist()
     assert float((kept - fresh).abs().max()) < 0.5
+
+
+@needs_llama
+def test_a_prompt_longer_than_the_context_grows_it_with_the_same_logits(gemma_dir, tmp_path):
+    engine = llama.LlamaEngine(llama.base_gguf(gemma_dir))
+    assert engine.n_ctx == llama.START_CTX
+    tok = llama.LlamaTokenizer(engine)
+    long = tok("<start_of_turn>user\nNotes: " + "Mochi sneezed twice after breakfast. " * 260
+               + "\nQuestion: when did Mochi sneeze?").input_ids
+    assert llama.START_CTX < len(long) + llama.ANSWER_ROOM < llama.MAX_CTX
+    grown = engine.start(long).clone()
+    assert engine.n_ctx == 2 * llama.START_CTX and engine.tokens == long
+    for token in grown.topk(3).indices.tolist():  # the answer goes on in the grown context
+        engine.step(token)
+    assert tok.decode(tok("Mochi sneezed").input_ids) == "Mochi sneezed"  # the tokenizer follows the new model
+    wide = llama.LlamaEngine(llama.base_gguf(gemma_dir))
+    wide._open(llama.MAX_CTX)
+    assert grown.topk(5).indices.tolist() == wide.start(long).topk(5).indices.tolist()
+    with pytest.raises(Exception, match=f"at most {llama.MAX_CTX - 1} fit"):
+        engine.start([2] * llama.MAX_CTX)
+
+
+@needs_llama
+@pytest.mark.skipif((__import__("os").cpu_count() or 1) < 2, reason="needs 2 cores")
+def test_llama_cpp_leaves_a_core_another_process_keeps_busy(gemma_dir):
+    """A second thread on a core something else keeps busy waits for it at every token (18 tok/s
+    against ~30 on one thread with one core busy, bench/answer.py --busy): one thread per free core."""
+    import multiprocessing
+    import time
+
+    engine = llama.LlamaEngine(llama.base_gguf(gemma_dir))
+    ids = llama.LlamaTokenizer(engine)("<start_of_turn>user\nQuestion: when did Mochi sneeze?").input_ids
+    assert engine.threads == engine.cores  # before anything is known: a thread per core
+    spinners = [multiprocessing.get_context("spawn").Process(target=_spin, daemon=True)
+                for _ in range(engine.cores - 1)]
+    for spinner in spinners:
+        spinner.start()
+    try:
+        time.sleep(1.0)
+        engine.start(ids)
+        assert engine.threads == 1
+        assert engine._lib.llama_n_threads(engine.llm._ctx.ctx) == 1  # what llama.cpp itself runs
+    finally:
+        for spinner in spinners:
+            spinner.kill()
+
+
+def _spin() -> None:
+    while True:
+        pass
 
 
 def test_without_llama_cpp_answering_falls_back_to_transformers_saying_so(gemma_dir, mem, monkeypatch):
