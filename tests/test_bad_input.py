@@ -108,6 +108,7 @@ def bad_files(home) -> dict[str, Path]:
     put("alpaca-object.json", json.dumps({"instruction": "x", "output": "y"}))
     put("alpaca-empty-output.json", json.dumps([{"instruction": "x", "output": ""}]))
     put("alpaca.txt", "instruction: x")
+    put("not-an-image.jpg", "<html>a web page saved as .jpg</html>")
     (folder / "a-folder.jsonl").mkdir(exist_ok=True)
     made["a-folder.jsonl"] = folder / "a-folder.jsonl"
     return made
@@ -239,6 +240,19 @@ CASES = [
     (["up", "--port", "80"], "--port 80 is not valid; use 1024 to 65535"),
     (["up", "--port", "70000"], "--port 70000 is not valid; use 1024 to 65535"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
+    # the care plan, the vet summary, photos
+    (["care", "add", "Felimazole", "--subject", "Mochi", "--every", "0"], "--every 0 is out of range; give 1 to"),
+    (["care", "add", "Felimazole", "--subject", "Mochi", "--every", "1", "--dose", "5"], "--dose '5' has no amount with a unit"),
+    (["care", "add", "Felimazole", "--subject", "Mochi", "--times", "25:00"], "--times '25:00' is not a time of day"),
+    (["care", "add", "Felimazole", "--subject", "Nala", "--every", "1"], "subject 'Nala' is not known"),
+    (["care", "set", "999", "--every", "7"], "care item 999 does not exist"),
+    (["care", "done", "Felimazole"], "care done needs the item's ID, not 'Felimazole'"),
+    (["due", "--soon", "-1"], "--soon -1 is negative"),
+    (["summary", "Nala"], "subject 'Nala' is not known"),
+    (["summary", "Mochi", "--since", "2025-02-30"], "--since '2025-02-30' is not a date"),
+    (["summary", "Mochi", "--since", "2025-03-01", "--until", "2025-01-01"], "--since 2025-03-01 is after --until"),
+    (["log", "Mochi's chin", "--subject", "Mochi", "--photo", "{not-an-image.jpg}"], "is not an image memoloop can read"),
+    (["log", "Mochi's chin", "--subject", "Mochi", "--photo", "missing.png"], "photo 'missing.png' is not a file"),
 ]
 
 
@@ -286,10 +300,9 @@ FORMS = [
 @pytest.mark.parametrize("page, fill, button, message", FORMS, ids=[f"{p}-{b}-{i}" for i, (p, _, b, _) in enumerate(FORMS)])
 def test_a_bad_form_field_is_a_message_and_changes_nothing(home, monkeypatch, page, fill, button, message):
     monkeypatch.setenv("MEMOLOOP_HOME", str(home))
+    at = AppTest.from_file(str(APP), default_timeout=60).run()  # Today, the first page, adds the pack's care plan
+    at.switch_page(f"app_pages/{page}.py").run()
     before = content(home)
-    at = AppTest.from_file(str(APP), default_timeout=60).run()
-    if page != "journal":
-        at.switch_page(f"app_pages/{page}.py").run()
     fill(at)
     at.button(key=button).click().run()
     assert not at.exception, [e.value for e in at.exception]

@@ -20,10 +20,10 @@ def plan(mem):
 def cmd_due(args):
     from memory import care
 
-    mem = plan(open_memory(args))
     soon = care.SOON_DAYS if args.soon is None else args.soon
     if soon < 0:
         raise MemoloopError(f"--soon {soon} is negative; give 0 or more days")
+    mem = plan(open_memory(args))
     found = care.due(mem, args.subject, soon=soon)
     shown = [d for d in found if args.all or d.status in ("overdue", "due", "soon", "done")]
     lines = [f"{d.status.upper():8} {d.label}" for d in shown]
@@ -35,7 +35,7 @@ def cmd_due(args):
 def cmd_care(args):
     from memory import care
 
-    mem = plan(open_memory(args))
+    mem = open_memory(args)  # the pack's defaults are added after a change that held: bad input changes nothing
     if args.action == "add":
         every = 1 if args.every is None and args.times else args.every
         if not args.name or not args.subject or every is None:
@@ -47,20 +47,23 @@ def cmd_care(args):
         kind = check_kind(args.kind, load_pack().kinds) if args.kind else None
         item = care.add(mem, args.subject, args.name, every, kind=kind, dose=args.dose, times=args.times,
                         words=args.match)
+        plan(mem)
         emit(args, _item_json(item, args.subject), f"added to the care plan: {item.name} (id {item.id})")
     elif args.action == "done":
         from memory.dates import day_label
 
         obs = care.log_done(mem, _item_id(args), at=args.at)
+        plan(mem)
         emit(args, {"id": obs.id, "at": obs.happened_at.isoformat(), "kind": obs.kind, "text": obs.text},
              f"logged #{obs.id} ({day_label(obs.happened_at)}): {obs.text}")
     elif args.action in ("set", "stop"):
         item_id = _item_id(args)
         item = care.update(mem, item_id, every_days=args.every, dose=args.dose, times=args.times, words=args.match,
                            active=False if args.action == "stop" else None)
+        plan(mem)
         emit(args, _item_json(item, None), f"{'stopped' if args.action == 'stop' else 'changed'}: {item.name} (id {item.id})")
     else:
-        rows = care.items(mem, args.subject)
+        rows = care.items(plan(mem), args.subject)
         lines = [f"{i.id}\t{pet}\t{i.name}" + (f" {i.dose}" if i.dose else "")
                  + f"\tevery {i.every_days} d" + (f" at {', '.join(i.times)}" if i.times else "")
                  + (f"\t({i.source})" if i.source else "") for i, pet in rows]
