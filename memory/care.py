@@ -50,10 +50,17 @@ class Due:
 
     @property
     def label(self) -> str:
+        """One line: what, whose, where it stands, and when it was last done."""
+        last = f"last {self.last.happened_at.astimezone(local_tz()).date().isoformat()}" if self.last else ""
+        keep = last and self.status not in ("done", "unknown") and not self.item.times
+        return self.standing + (f" ({last})" if keep else "")
+
+    @property
+    def standing(self) -> str:
+        """The line without the last time (a page shows the last note beside it)."""
         name = f"{self.subject}: {self.item.name}" + (f" {self.item.dose}" if self.item.dose else "")
         if self.status == "unknown":
             return f"{name}: not logged yet (due every {_every(self.item.every_days)})"
-        last = f"last {self.last.happened_at.astimezone(local_tz()).date().isoformat()}" if self.last else ""
         if self.item.times:
             left = len(self.item.times) - self.doses_today
             today = (f"{self.doses_today} of {len(self.item.times)} doses given today"
@@ -63,7 +70,7 @@ class Due:
         when = {"overdue": f"overdue by {_days(self.days)}, was due {self.next_due}",
                 "due": "due today", "soon": f"due in {_days(-self.days)} ({self.next_due})",
                 "done": "done today", "ok": f"next due {self.next_due}"}[self.status]
-        return f"{name}: {when}" + (f" ({last})" if last and self.status != "done" else "")
+        return f"{name}: {when}"
 
     def to_json(self) -> dict:
         return {"id": self.item.id, "subject": self.subject, "name": self.item.name, "kind": self.item.kind,
@@ -294,7 +301,10 @@ def log_done(mem: Memory, item_id: int, at=None) -> Observation:
             raise MemoloopError(f"care item {item_id} does not exist; see: memoloop care list")
         pet = s.get(Subject, item.subject_id).name if item.subject_id else None
     dose = f" {item.dose}" if item.dose else ""
-    text = f"Gave {pet} {item.name}{dose}." if item.kind == "medication" and pet else f"{item.name}{dose}: done."
+    if pet and (item.dose or item.times):  # a medication of the user's own: "Gave Mochi Felimazole 2.5 mg."
+        text = f"Gave {pet} {item.name}{dose}."
+    else:
+        text = f"{item.name}{dose} done" + (f" for {pet}." if pet else ".")
     return journal.log(mem, text, subject=pet, at=at, kind=item.kind)
 
 

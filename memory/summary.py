@@ -102,9 +102,9 @@ def build(mem: Memory, pet: str, since: date | None = None, until: date | None =
         line = Line(day_label(n.happened_at), n.text, f"note {n.id}")
         if n.kind == "vaccine" or VACCINE.search(n.text):
             out.vaccines.append(line)
-        if n.kind == "medication":
+        elif n.kind == "medication":
             out.medications.append(line)
-        elif n.kind in EVENT_KINDS or n.kind == "vaccine":
+        elif n.kind in EVENT_KINDS:
             out.events.append(line)
     start = datetime.combine(since, time.min, local_tz()) if since else None
     end = datetime.combine(until, time.max, local_tz())

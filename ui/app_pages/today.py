@@ -23,7 +23,7 @@ def row(d: care.Due, key: str) -> None:
     with st.container(border=True, horizontal=True, vertical_alignment="center"):
         text = conversation.markdown_safe(d.last.text[:90] + ("…" if len(d.last.text) > 90 else "")) if d.last else ""
         last = f"  \n:gray[Last: {day_label(d.last.happened_at)}, \u201c{text}\u201d]" if d.last else ""
-        label = conversation.markdown_safe(d.label)
+        label = conversation.markdown_safe(d.standing)
         st.markdown(f"{ICONS[d.status]} :{COLOURS[d.status]}[**{label}**]{last}", width="stretch")
         if d.status != "done" or d.item.times:
             st.button("Done", icon=":material/check:", key=f"done-{key}-{d.item.id}", on_click=widgets.action,
