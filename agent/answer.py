@@ -16,7 +16,7 @@ from agent import guard
 from agent.decoding import Constraint
 from agent.draft import Draft, draft_answer
 from agent.adapters import adapter_base
-from agent.convert import prepare_default_model, read_base_id
+from agent.convert import is_gguf_only, prepare_default_gguf, prepare_default_model, read_base_id
 from agent.model import LoadedModel, Usage, generate, load_model
 from agent.prompt import STOP_TOKEN_IDS
 from agent.pack import Pack, load_pack
@@ -77,7 +77,7 @@ class Companion:
     def _load_model(self) -> LoadedModel:
         from agent.adapters import adapter_choices
 
-        base = self.settings.base_model or prepare_default_model(self.mem.home.models_dir, self.progress)
+        base = self.settings.base_model or self._default_base()
         choices = self.adapters if self.adapters is not None else adapter_choices(self.mem, self.settings)
         base_id = read_base_id(Path(base))
         for adapter in choices:
@@ -90,6 +90,16 @@ class Companion:
             except MemoloopError as exc:  # fall back to the previous good adapter, never crash
                 self.warnings.append(str(exc))
         return self._load(Path(base), None)
+
+    def _default_base(self) -> Path:
+        """The default model: its GGUF where llama.cpp will answer (ready in a second on a first
+        start), else the converted transformers folder (a minute, once)."""
+        from agent import llama
+
+        s = self.settings
+        if s.engine != "transformers" and s.device != "cuda" and not s.quantize and llama.missing() is None:
+            return prepare_default_gguf(self.mem.home.models_dir, self.progress)
+        return prepare_default_model(self.mem.home.models_dir, self.progress)
 
     def _load(self, base: Path, adapter: Path | None) -> LoadedModel:
         """llama.cpp where it can serve this base and adapter (agent.llama), else transformers. With
@@ -106,6 +116,8 @@ class Companion:
                 line = f"{exc}: answering with transformers instead (slower)"
                 if line not in self.warnings:
                     self.warnings.append(line)
+        if is_gguf_only(base):  # the default model's GGUF: transformers needs the converted folder
+            base = prepare_default_model(self.mem.home.models_dir, self.progress)
         return load_model(base, adapter, s.device, s.quantize)
 
     def draft(self, question: str, subject: str | None = None) -> Draft:

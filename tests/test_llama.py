@@ -166,6 +166,20 @@ def _spin() -> None:
         pass
 
 
+@needs_llama
+def test_a_first_start_answers_from_the_packages_gguf_without_converting(mem):
+    """The default model on llama.cpp needs only the GGUF (0.5 s), not the minute-long conversion to a
+    transformers folder that training needs."""
+    journal.add_subject(mem, "Mochi")
+    journal.log(mem, "Mochi sneezed twice after breakfast", subject="Mochi", at="2025-01-15", kind="symptom")
+    comp = Companion(mem, settings=Settings(max_new_tokens=24), progress=lambda m: None, adapters=[STARTER_ADAPTER])
+    answer = comp.ask("When did Mochi sneeze?")
+    assert comp.model.engine == "llama.cpp" and comp.warnings == []
+    assert sorted(p.name for p in mem.home.models_dir.iterdir()) == ["gemma-3-270m-gguf", "gguf-lora"]
+    assert answer.adapter == comp.model.adapter_version and "2025-01-15" in answer.answer
+    assert comp.model.base_id == "google/gemma-3-270m (q4_k_m gguf)"  # the same base as the converted folder
+
+
 def test_without_llama_cpp_answering_falls_back_to_transformers_saying_so(gemma_dir, mem, monkeypatch):
     monkeypatch.setitem(sys.modules, "llama_cpp", None)  # as if it were not installed: import fails
     comp = Companion(mem, settings=Settings(base_model=str(gemma_dir)), progress=lambda m: None,
