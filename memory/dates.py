@@ -73,6 +73,11 @@ def as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
+def local_day(value: datetime) -> date:
+    """The local calendar date of a stored time."""
+    return as_utc(value).astimezone(local_tz()).date()
+
+
 def day_label(value: datetime) -> str:
     """The local calendar date a person would say: 2024-02-13."""
     return as_utc(value).astimezone(local_tz()).date().isoformat()

@@ -32,3 +32,10 @@ def mask_names(text: str, names, by: str, ignore_case: bool = True, nicknames: b
     for name in names:
         text = re.sub(name_pattern(name, names, nicknames), by, text, flags=re.I if ignore_case else 0)
     return text
+
+
+def is_about(text: str, name: str, names) -> bool:
+    """Whether a note not filed under a pet is about this one: it names it, or names no pet at all
+    ("did the flea drops on both cats")."""
+    return bool(names_in(text, name, names)) or not any(
+        names_in(text, other, names) for other in names if other.lower() != name.lower())

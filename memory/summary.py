@@ -15,11 +15,11 @@ from datetime import date, datetime, time
 from sqlmodel import select
 
 from memory import alerts, care
-from memory.dates import as_utc, day_label, local_tz, now
+from memory.dates import day_label, local_day, local_tz, now
 from memory.errors import MemoloopError
 from memory.journal import find_subject
 from memory.models import Interaction, Observation, Subject
-from memory.names import names_in
+from memory.names import is_about
 from memory.series import Point, series
 from memory.store import Memory
 
@@ -70,10 +70,6 @@ def to_json(s: Summary) -> dict:
             "events": lines(s.events), "alerts": s.alerts, "questions": lines(s.questions)}
 
 
-def _day(at: datetime) -> date:
-    return as_utc(at).astimezone(local_tz()).date()
-
-
 def build(mem: Memory, pet: str, since: date | None = None, until: date | None = None) -> Summary:
     until = until or now().astimezone(local_tz()).date()
     if since and since > until:
@@ -86,7 +82,7 @@ def build(mem: Memory, pet: str, since: date | None = None, until: date | None =
         names = [x.name for x in s.exec(select(Subject)).all()]
         asked = list(s.exec(select(Interaction).where(Interaction.subject_id == subject.id)
                             .order_by(Interaction.asked_at)).all())
-    inside = [n for n in notes if (since is None or _day(n.happened_at) >= since) and _day(n.happened_at) <= until]
+    inside = [n for n in notes if (since is None or local_day(n.happened_at) >= since) and local_day(n.happened_at) <= until]
     out = Summary(subject, since, until)
     for item, _ in care.items(mem, subject.name):
         if item.kind == "medication" and (item.times or item.every_days == 1 or item.dose):
@@ -94,11 +90,8 @@ def build(mem: Memory, pet: str, since: date | None = None, until: date | None =
             out.medications.append(Line("current", f"{item.name} {item.dose}".strip()
                                         + f", every {item.every_days} day(s){when}", "care plan"))
     for n in inside:
-        if n.subject_id is None:  # a household note: its treatments and vaccines, for this pet or for all
-            named = names_in(n.text, subject.name, names)
-            if n.kind not in ("medication", "vaccine") or not (named or not any(
-                    names_in(n.text, other, names) for other in names if other != subject.name)):
-                continue
+        if n.subject_id is None and (n.kind not in ("medication", "vaccine") or not is_about(n.text, subject.name, names)):
+            continue  # of the household's notes, only treatments and vaccines for this pet or for all
         line = Line(day_label(n.happened_at), n.text, f"note {n.id}")
         if n.kind == "vaccine" or VACCINE.search(n.text):
             out.vaccines.append(line)
@@ -111,7 +104,7 @@ def build(mem: Memory, pet: str, since: date | None = None, until: date | None =
     out.weights = series(mem, "weight_kg", [subject.id], start=start, end=end)
     out.alerts = [a.message for a in alerts.open_alerts(mem, subject.id)]
     out.questions = [Line(day_label(i.asked_at), i.question, f"question {i.id}") for i in asked
-                     if (since is None or _day(i.asked_at) >= since) and _day(i.asked_at) <= until]
+                     if (since is None or local_day(i.asked_at) >= since) and local_day(i.asked_at) <= until]
     return out
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from memory import journal
-from memory.dates import as_utc, local_tz, now
+from memory.dates import as_utc, local_day, local_tz, now  # noqa: F401 (local_day: the pages use it from here)
 from memory.errors import MemoloopError
 from memory.models import Observation
 from memory.store import Memory
@@ -116,10 +116,6 @@ def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     """From the start of `start` to the end of `end`, in local time."""
     tz = local_tz()
     return datetime.combine(start, time.min, tzinfo=tz), datetime.combine(end, time.max, tzinfo=tz)
-
-
-def local_day(value: datetime) -> date:
-    return as_utc(value).astimezone(local_tz()).date()
 
 
 def when_label(value: datetime, today: date | None = None) -> str:

@@ -18,6 +18,18 @@ def pack():
     return load_pack()
 
 
+@st.cache_data(show_spinner=False, max_entries=1000)
+def _thumbnail(sha256: str, size: int, _mem, _photo) -> bytes:  # by content: the same photo is made small once
+    from memory import photos
+
+    return photos.thumbnail(_mem, _photo, size)
+
+
+def thumbnail(mem, photo, size: int = 160) -> bytes:
+    """A small JPEG of a note's photo, for the Journal and History."""
+    return _thumbnail(photo.sha256, size, mem, photo)
+
+
 @contextmanager
 def user_errors():
     """A mistake the user can fix is shown as a message, never as a traceback."""

@@ -58,7 +58,7 @@ with widgets.user_errors():
     attached = photos.of(mem, [r["id"] for r in rows])
     for row in rows:
         first = attached.get(row["id"], [None])[0]
-        row["photo"] = (f"data:image/jpeg;base64,{base64.b64encode(photos.thumbnail(mem, first, 96)).decode()}"
+        row["photo"] = (f"data:image/jpeg;base64,{base64.b64encode(widgets.thumbnail(mem, first, 96)).decode()}"
                         if first else None)
         row["match"] = scores.get(row["id"])
         row["kind"] = widgets.kind_label(row["kind"])

@@ -131,7 +131,7 @@ def show_entry(obs) -> None:
         text_col.text(obs.text)
         pictures = attached.get(obs.id, [])
         if pictures:
-            text_col.image([thumb(p) for p in pictures], width=120, caption=[p.name for p in pictures])
+            text_col.image([widgets.thumbnail(mem, p) for p in pictures], width=120, caption=[p.name for p in pictures])
         with buttons.container(horizontal=True, gap="small", horizontal_alignment="right"):
             with st.popover("", icon=":material/edit:", help="Correct this entry", type="tertiary"):
                 with st.form(f"edit_{obs.id}", border=False):
@@ -149,17 +149,6 @@ def show_entry(obs) -> None:
 
 recent = journal.timeline(mem, limit=25)
 attached = photos.of(mem, [o.id for o in recent])
-
-
-@st.cache_data(show_spinner=False, max_entries=500)
-def _thumb(sha256: str, _photo) -> bytes:  # by content: the same photo is thumbnailed once
-    return photos.thumbnail(mem, _photo)
-
-
-def thumb(photo) -> bytes:
-    return _thumb(photo.sha256, photo)
-
-
 today = datetime.now(local_tz()).date()
 todays = [o for o in recent if entries.local_day(o.happened_at) == today]
 earlier = [o for o in recent if entries.local_day(o.happened_at) != today]
