@@ -50,25 +50,36 @@ def user_records(n: int) -> list[dict]:
     return [r for r in unseen if Record.of(r).key not in probe][:n]
 
 
+# Each variant is a run config (TrainConfig fields) on top of today's defaults.
+VARIANTS = {
+    "base": ("from the base (the first retrains)", {"start": "base"}),
+    "dec4": ("continuing, 2026-12-04 settings", {"start": "active", "epochs": 1.5, "replay_ratio": 1.0,
+                                                "dropout": 0.05}),
+    "now": ("continuing, today's defaults", {}),
+}
+
+
 def main() -> None:
     from retrain import runs
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--records", type=int, default=200)
+    parser.add_argument("--variants", default="dec4,now", help=f"comma-separated, of {', '.join(VARIANTS)}")
     args = parser.parse_args()
     records = user_records(args.records)
     rows = []
     with tempfile.TemporaryDirectory(prefix="memoloop-speed-") as tmp:
-        for label, start in (("from the base (before)", "base"), ("continuing the active adapter", "active")):
-            mem = home_with_records(Path(tmp) / start, records)
-            run = runs.wait(mem, runs.spawn(mem, runs.create(mem, "manual", {"start": start})).id, poll_s=5)
+        for key in args.variants.split(","):
+            label, config = VARIANTS[key]
+            mem = home_with_records(Path(tmp) / key, records)
+            run = runs.wait(mem, runs.spawn(mem, runs.create(mem, "manual", config)).id, poll_s=5)
             minutes = (run.finished_at - run.started_at).total_seconds() / 60
             loss, probe = run.eval_loss or {}, (run.metrics or {}).get("probe_loss") or {}
             rows.append([label, f"{minutes:.1f}", run.progress.get("total"), f"{run.train_records}/{run.eval_records}",
                          f"{loss.get('active', 0):.3f} -> {loss.get('candidate', 0):.3f}",
                          f"{probe.get('active', 0):.3f} -> {probe.get('candidate', 0):.3f}",
                          f"{run.status}: {run.reason or run.error}"])
-            print(rows[-1], flush=True)
+            print(rows[-1], (run.metrics or {}).get("seconds"), flush=True)
     print(table(["retrain of " + str(len(records)) + " user records", "minutes", "steps", "train/held-out",
                  "held-out loss", "starter probe", "verdict"], rows))
 

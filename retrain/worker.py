@@ -131,6 +131,8 @@ def _train_and_gate(mem: Memory, run_id: int, cfg: TrainConfig, policy: GatePoli
                "best_epoch": training["best_epoch"], "epoch_losses": training["epoch_losses"],
                "active_version": active.version if active else None,
                "started_from": candidate.manifest.started_from}
+    report({"phase": "saving"})
+    metrics["seconds"] = report.seconds
     registry.register(mem, version, out, run_id=run_id, base_model=base.id,
                       metrics={"eval_loss": candidate.manifest.losses, **metrics})
     if promote:
@@ -143,12 +145,21 @@ def _train_and_gate(mem: Memory, run_id: int, cfg: TrainConfig, policy: GatePoli
 
 
 def _progress_reporter(mem: Memory, run_id: int):
-    last = [0.0]
+    """report(progress): writes the run's progress (train steps at most once a second) and adds up
+    the seconds spent in each phase into `report.seconds`, which the run's metrics keep."""
+    last, phase = [0.0], {"name": None, "since": time.monotonic()}
+    seconds: dict[str, float] = {}
 
     def report(progress: dict) -> None:
-        if time.monotonic() - last[0] >= 1.0 or progress.get("phase") != "train":
-            last[0] = time.monotonic()
+        clock = time.monotonic()
+        if progress.get("phase") != phase["name"]:
+            if phase["name"]:
+                seconds[phase["name"]] = round(seconds.get(phase["name"], 0) + clock - phase["since"], 1)
+            phase.update(name=progress.get("phase"), since=clock)
+        if clock - last[0] >= 1.0 or progress.get("phase") != "train":
+            last[0] = clock
             runs.update(mem, run_id, progress=progress, heartbeat_at=now())
+    report.seconds = seconds
     return report
 
 
