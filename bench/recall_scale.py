@@ -85,7 +85,7 @@ def grow(mem, records: list[dict], folder: Path) -> float:
 
 def raw_encode(mem, texts: list[str]) -> float:
     t0 = time.perf_counter()
-    mem.index.embedder._model.encode(texts, normalize_embeddings=True)
+    mem.index.embedder.encode(texts)
     return time.perf_counter() - t0
 
 

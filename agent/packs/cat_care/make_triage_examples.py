@@ -31,7 +31,7 @@ OUT = PACKS_DIR / "cat_care" / "triage_examples.json"
 
 def main() -> None:
     offline_environment()
-    from memory.index import embedding_function
+    from memory.embedder import Embedder
 
     pack = load_pack()
     rows = []
@@ -41,7 +41,7 @@ def main() -> None:
             text = present_part(q["q"]) or q["q"]
             flag = pack.matching_rule(text) if q["emergency"] else None
             rows.append({"text": text, "emergency": bool(q["emergency"]), "flag": flag.id if flag else None})
-    vectors = np.asarray(embedding_function()([r["text"] for r in rows]), dtype=np.float32)
+    vectors = Embedder.load().encode([r["text"] for r in rows])
     flagged = [i for i, r in enumerate(rows) if r["flag"]]
     for i, r in enumerate(rows):
         if r["emergency"] and not r["flag"]:  # no rule's words: the flag of the most similar emergency
