@@ -53,9 +53,8 @@ def user_records(n: int) -> list[dict]:
 # Each variant is a run config (TrainConfig fields) on top of today's defaults.
 VARIANTS = {
     "base": ("from the base (the first retrains)", {"start": "base"}),
-    "dec4": ("continuing, 2026-12-04 settings", {"start": "active", "epochs": 1.5, "replay_ratio": 1.0,
-                                                "dropout": 0.05}),
     "now": ("continuing, today's defaults", {}),
+    "lr1e-4": ("continuing, learning rate 1e-4", {"continue_learning_rate": 1e-4}),
 }
 
 
@@ -64,7 +63,7 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--records", type=int, default=200)
-    parser.add_argument("--variants", default="dec4,now", help=f"comma-separated, of {', '.join(VARIANTS)}")
+    parser.add_argument("--variants", default="now", help=f"comma-separated, of {', '.join(VARIANTS)}")
     args = parser.parse_args()
     records = user_records(args.records)
     rows = []
