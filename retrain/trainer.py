@@ -271,12 +271,14 @@ def train(data, cfg: TrainConfig, base: Base, start_from: Path | None = None,
     """LoRA-fit `data.train` (a retrain.dataset.Dataset) on the base: a fresh adapter, or the one in
     `start_from` trained further. With held-out records (`data.eval`), the epoch with the lowest
     held-out loss is kept. The one training path: the starter, the worker, the benches and the CLI."""
-    from peft import PeftModel, get_peft_model_state_dict, set_peft_model_state_dict
+    from peft import PeftConfig, PeftModel, get_peft_model_state_dict, set_peft_model_state_dict
 
     cfg, started = base.cfg if cfg is None else cfg, time.perf_counter()
     records, held = [r.weighted() for r in data.train], [r.alpaca() for r in data.eval]
-    if start_from is not None:
-        model = PeftModel.from_pretrained(base.model, str(start_from), is_trainable=True)
+    if start_from is not None:  # its rank and modules as saved; this run's dropout
+        lora = PeftConfig.from_pretrained(str(start_from))
+        lora.lora_dropout = cfg.dropout
+        model = PeftModel.from_pretrained(base.model, str(start_from), is_trainable=True, config=lora)
     else:
         model = add_lora(base.model, cfg)
     examples, _ = encode_all(base.tokenizer, records, cfg.max_len)

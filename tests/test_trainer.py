@@ -100,6 +100,29 @@ def test_lora_steps_reduce_the_answer_loss(tiny_dir, tokenizer):
     assert after < before - 2.0, (before, after)
 
 
+def test_a_record_of_weight_two_pulls_like_two_copies_of_it(tiny_dir, tokenizer):
+    """One optimizer step on [A weighing 2, B] moves the adapter exactly as [A, A, B] does, in one
+    forward and backward pass less."""
+    base, _ = load_for_training(tiny_dir, TrainConfig(device="cpu"))
+    base.float()
+
+    def one_step(records: list[dict]) -> torch.Tensor:
+        cfg = TrainConfig(max_steps=1, **{**FAST, "grad_accum": len(records)})
+        model = add_lora(copy.deepcopy(base), cfg)
+        fit(model, tokenizer, records, cfg)
+        return torch.cat([p.detach().flatten() for p in model.parameters() if p.requires_grad])
+
+    weighted = one_step([RECORDS[0] | {"weight": 2}, RECORDS[1]])
+    copies = one_step([RECORDS[0], RECORDS[0], RECORDS[1]])
+    plain = one_step([RECORDS[0], RECORDS[1]])
+    torch.testing.assert_close(weighted, copies, rtol=1e-4, atol=1e-6)
+    assert not torch.allclose(weighted, plain, rtol=1e-4, atol=1e-6)
+    with pytest.raises(MemoloopError, match="weight 0.0; a weight must be above 0"):
+        encode_record(tokenizer, RECORDS[0] | {"weight": 0})
+    with pytest.raises(MemoloopError, match="a number weight"):
+        encode_record(tokenizer, RECORDS[0] | {"weight": "heavy"})
+
+
 def test_lora_init_is_seeded(tiny_dir):
     base, _ = load_for_training(tiny_dir, TrainConfig(device="cpu"))
 
@@ -153,6 +176,29 @@ def test_saved_adapter_is_bf16_and_reloads_with_the_same_outputs(tiny_dir, token
     assert not hasattr(merged.model, "peft_config") and merged.adapter_version == "t1"
     assert eval_loss(merged.model, tokenizer, RECORDS) == pytest.approx(eval_loss(model, tokenizer, RECORDS),
                                                                         abs=0.05)
+
+
+def test_continuing_an_adapter_keeps_its_shape_and_takes_this_runs_dropout(tiny_dir, tmp_path):
+    """An adapter saved with dropout 0.05 (as the shipped starter was) trains on without it: the
+    random masks cost a third of a CPU step."""
+    from retrain.dataset import Dataset, Record
+
+    data = Dataset([Record.of(r) for r in RECORDS], [], [])
+    first = TrainConfig(max_steps=2, dropout=0.05, r=8, alpha=16, **FAST)
+    base = trainer.load(tiny_dir, first)
+    candidate = trainer.train(data, first, base)
+    candidate.manifest.version = "v1"
+    candidate.save(tmp_path / "v1")
+    candidate.release()
+    assert json.loads((tmp_path / "v1" / "adapter_config.json").read_text())["lora_dropout"] == 0.05
+
+    on = trainer.train(data, TrainConfig(max_steps=2, **FAST), base, start_from=tmp_path / "v1")
+    dropouts = {type(m).__name__ for n, m in on.model.named_modules() if n.endswith("lora_dropout.default")}
+    assert dropouts == {"Identity"} and on.manifest.started_from == "v1"
+    on.manifest.version = "v2"
+    on.save(tmp_path / "v2")
+    saved = json.loads((tmp_path / "v2" / "adapter_config.json").read_text())
+    assert saved["lora_dropout"] == 0.0 and saved["r"] == 8  # the rank it was trained with, not the config's 16
 
 
 def test_cli_trains_and_writes_adapter_with_manifest(tiny_dir, tmp_path, capsys):
