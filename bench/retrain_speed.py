@@ -54,7 +54,7 @@ def user_records(n: int) -> list[dict]:
 VARIANTS = {
     "base": ("from the base (the first retrains)", {"start": "base"}),
     "now": ("continuing, today's defaults", {}),
-    "lr1e-4": ("continuing, learning rate 1e-4", {"continue_learning_rate": 1e-4}),
+    "replay1": ("continuing, replay x1", {"replay_ratio": 1.0}),
 }
 
 

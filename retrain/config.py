@@ -21,7 +21,7 @@ class TrainConfig:
     target_modules: tuple[str, ...] = PROJECTIONS
     learning_rate: float = 2e-4
     warmup_steps: int = 5
-    epochs: float = 1.5  # from the bare base, where the format is learned again
+    epochs: float = 1.5
     max_steps: int | None = None  # optimizer steps; overrides epochs when set
     grad_accum: int = 8  # micro-batch 1 x 8: no padding, the fastest on CPU
     max_len: int = 384  # tokens of prompt + answer; longer records are skipped, not cut
@@ -29,13 +29,12 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     start: str = "active"  # "active": train the active adapter further when its base matches; "base": fresh
-    replay_ratio: float = 1.0  # continuing: starter records replayed per user training record
+    replay_ratio: float = 0.5  # continuing: starter records replayed per user training record
     # Continuing an adapter that already knows the format, gently: on 25 corrections of an
     # independent journal (bench/feedback_loop.py --journal fresh5) 2e-4 cut the held-out loss 46%
     # but one greedy answer in six fell into a loop of invented lines; 1e-4 (replay x2) 42%, at the
     # edge; 5e-5 31% with answers as grounded as the starter's.
     continue_learning_rate: float = 5e-5
-    continue_epochs: float = 1.0  # continuing: each user record once, at twice a replayed record's weight
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:

@@ -78,7 +78,7 @@ def _train_and_gate(mem: Memory, run_id: int, cfg: TrainConfig, policy: GatePoli
         active = None  # trained on another base model: start from the bare base, and compare with it
     continuing = active is not None and cfg.start == "active"
     if continuing:
-        cfg = replace(cfg, learning_rate=cfg.continue_learning_rate, epochs=cfg.continue_epochs)
+        cfg = replace(cfg, learning_rate=cfg.continue_learning_rate)
     data = datasets.build(mem, seed=cfg.seed, continuing=continuing, replay_ratio=cfg.replay_ratio)
     datasets.write_snapshot(data, mem.home.datasets_dir / f"run-{run_id}")  # what was trained, for the record
     runs.update(mem, run_id, dataset_digest=data.digest, train_records=len(data.train),
@@ -174,4 +174,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    offline_environment(training=True)  # its own process: spinning threads, below the app's priority
     sys.exit(main())
