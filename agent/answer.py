@@ -175,9 +175,15 @@ class Turn:
             said.append(self._no_record_line())
             yield "body", said[-1]
         usage, model = Usage(), self.companion.model
-        for sentence in self._checked_sentences(model, usage):
-            said.append(sentence)
-            yield "body", (" " if len(said) > 1 else "") + sentence
+        early = ""  # the opening words shown before their sentence was finished: a note's own words
+        for kind, text in self._checked_sentences(model, usage, quote_first=not said):
+            if kind == "early":
+                early += text
+                yield "body", text
+                continue
+            said.append(text)
+            yield "body", text[len(early):] if early else (" " if len(said) > 1 else "") + text
+            early = ""
         for note in ([] if d.no_record or d.trend else guard.uncovered_notes(" ".join(said), d.block)):
             rest = guard.unsaid(note, " ".join(said))  # every note the code chose is stated, with its date
             if rest:
@@ -203,15 +209,35 @@ class Turn:
         self.answer = self._store("".join(texts).strip(), body, usage, model, guarded)
         self.answer.body, self.answer.disclaimer = measured + body, disclaimer
 
-    def _checked_sentences(self, model: LoadedModel, usage: Usage):
+    def _checked_sentences(self, model: LoadedModel, usage: Usage, quote_first: bool = False):
         """The model's sentences as it finishes each, checked before it is shown: a sentence that
-        fails comes back as the note it was made from (agent.guard). Sets .raw and .guarded."""
+        fails comes back as the note it was made from (agent.guard). Sets .raw and .guarded.
+
+        Yields ("sentence", text), and with `quote_first` also ("early", words): while the answer's
+        first words are, word for word, the first note stated the way answers state a note ("On
+        2026-12-04: Mochi sneezed...", agent.guard.note_forms), they are shown as they come, a third
+        of a second in instead of a whole sentence later. They are the note's own date and words, so
+        they hold whatever comes next: the finished sentence starts with them or, if it does not
+        (the guard cut it), the note is stated in full in the form they began."""
         d = self.draft
         constraint = Constraint(model.tokenizer, f"{d.block}\n{d.question}", d.no_record, STOP_TOKEN_IDS)
         pieces = generate(model, d.prompt, self.companion.settings.max_new_tokens, usage, constraint)
         raw, shown, checked, guarded = "", 0, 0, guard.Guarded([], [])
+        notes = guard.read_block(d.block).notes if quote_first and not d.no_record else []
+        forms = guard.note_forms(notes[0]) if notes and notes[0].day else []
+        order = None if d.trend else d.recall.time.order
+        early, stated = "", None
         for piece in chain(pieces, [None]):  # None: the model has finished
             raw = raw + piece if piece is not None else raw
+            if forms and not shown:
+                words = guard.as_shown(raw, order)  # the bare "Yes." and a "The last time was" lead go
+                words = words[:words.rfind(" ") + 1]  # whole words only: never "sneez"
+                if not words.startswith(early):
+                    forms = []  # the model went its own way: the rest waits for its sentence
+                elif len(words) > len(early) and any(f.startswith(words) for f in forms):
+                    yield "early", words[len(early):]
+                    early = words
+                    forms = [f for f in forms if f.startswith(early)]
             finished = guard.sentences(raw) if piece is None else guard.sentences(raw)[:-1]
             unfinished = piece is None and not usage.stopped and not raw.rstrip().endswith((".", "!", "?"))
             if unfinished:  # out of tokens mid-sentence: "...from about 6 to 8 weeks of age until"
@@ -222,9 +248,15 @@ class Turn:
             guarded = guard.guard(" ".join(finished), d.block, tuple(d.measured), no_numbers=d.trend is not None,
                                   question=d.question, order=None if d.trend else d.recall.time.order)
             for sentence in guarded.shown[shown:]:
-                if not (d.no_record and "no record" in sentence.lower()):  # the code said it already
-                    yield sentence
+                if early and not sentence.startswith(early):  # the note the early words began, in full
+                    stated = next(f for f in guard.note_forms(notes[0]) if f.startswith(early))
+                    yield "sentence", stated
+                early = ""
+                if not (d.no_record and "no record" in sentence.lower()) and sentence != stated:
+                    yield "sentence", sentence
             shown = len(guarded.shown)
+        if early:  # nothing of the model's was shown after the early words: the note they began
+            yield "sentence", next(f for f in guard.note_forms(notes[0]) if f.startswith(early))
         if unfinished and raw.strip():
             guarded.cut.append({"sentence": guard.sentences(raw)[-1], "problems": ["unfinished: the model ran out of words"],
                                 "shown_instead": None})

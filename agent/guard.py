@@ -368,6 +368,24 @@ def guard(answer: str, block: str | Block, trusted: tuple[str, ...] = (), no_num
     return Guarded(shown, cut)
 
 
+def note_forms(note: Source) -> list[str]:
+    """How answers state a dated note word for word: the guard's own form first."""
+    return [note.said, f"On {note.day} you noted: {note.said.split(': ', 1)[1]}"]
+
+
+def as_shown(text: str, order: str | None = None) -> str:
+    """The start of an answer as `guard` will show it, read while it is written: a bare "Yes." or
+    "No." opening goes, and "The last time was on D" becomes "On D" unless the question asked for
+    an order. ("" while the opening could still be a bare yes or no.)"""
+    parts = sentences(text)
+    if parts and BARE_YES_NO.match(parts[0]):
+        if len(parts) == 1:
+            return ""
+        text = text.lstrip()[len(parts[0]):]
+    text = text.lstrip()
+    return text if order else LEAD_CLAIM.sub("On ", text)
+
+
 def _days(sentence: str, b: Block) -> list[str]:
     """The days a sentence names: ISO dates, and "14 August" for a note of that day."""
     return (["-".join(d) for d in DATE.findall(sentence)]

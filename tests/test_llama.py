@@ -208,3 +208,36 @@ def test_the_gguf_tokenizer_gives_the_transformers_ids_and_pieces(gemma_dir, tmp
     pieces, not_latin, months = _token_tables(hf)
     mine = _token_tables(fast)
     assert mine[0] == pieces and bool((mine[1] == not_latin).all()) and bool((mine[2] == months).all())
+
+
+@needs_llama
+def test_a_verbatim_quote_of_the_first_note_shows_before_its_sentence_ends(gemma_dir, mem):
+    """First words sooner, nothing unchecked: while the real model copies the first note word for
+    word in the guard's own form ("On D: text"), those words are shown as they come; the finished
+    answer starts with them whatever follows, and the stream is exactly what is stored."""
+    journal.add_subject(mem, "Mochi", sex="female", neutered=True)
+    journal.log(mem, "Mochi sneezed three times after breakfast, clear discharge from her nose",
+                subject="Mochi", kind="symptom")
+    comp = Companion(mem, settings=Settings(base_model=str(gemma_dir), engine="llama.cpp", max_new_tokens=64),
+                     progress=lambda m: None, adapters=[STARTER_ADAPTER])
+    started_early = 0
+    for question in ("When did Mochi sneeze?", "Has Mochi been sneezing?", "Did Mochi sneeze this week?",
+                     "Has Mochi had a runny nose?"):
+        turn = comp.ask_stream(question)
+        quote = guard.read_block(turn.draft.block).notes[0].said
+        pieces = list(turn.body())
+        body = "".join(pieces)
+        assert body == turn.answer.body  # what was streamed is what is stored
+        first_sentence = guard.sentences(body)[0]
+        assert body.startswith(pieces[0]) and quote.startswith(pieces[0]) or pieces[0] == first_sentence, pieces
+        started_early += len(pieces[0]) < len(first_sentence)
+        assert guard.guard(body, turn.draft.block).cut == []  # every sentence shown holds against the notes
+    assert started_early >= 1  # the model copies the note in the guard's form for some of these
+    # the words run out mid-sentence: the early words stand, and the note they began is stated in full
+    short = Companion(mem, settings=Settings(base_model=str(gemma_dir), engine="llama.cpp", max_new_tokens=24),
+                      progress=lambda m: None, adapters=[STARTER_ADAPTER])
+    turn = short.ask_stream("When did Mochi sneeze?")
+    pieces = list(turn.body())
+    forms = guard.note_forms(guard.read_block(turn.draft.block).notes[0])
+    assert len(pieces) > 2 and "".join(pieces) == turn.answer.body and turn.answer.body in forms, pieces
+    assert turn.guarded.cut and turn.guarded.cut[-1]["problems"] == ["unfinished: the model ran out of words"]
