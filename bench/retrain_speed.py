@@ -1,16 +1,17 @@
-"""A retrain of 200 user records on the real 270M model, today's way and the new way, side by side.
+"""A retrain of 200 user records on the real 270M model, under named run configs, side by side.
 
-    .venv/bin/python -m bench.retrain_speed            # ~35 min on 2 cores (two retrains)
-    .venv/bin/python -m bench.retrain_speed --records 60
+    .venv/bin/python -m bench.retrain_speed                        # today's defaults, ~10 min on 2 cores
+    .venv/bin/python -m bench.retrain_speed --variants base,now,replay1 --records 60
 
 The 200 records are starter-format records the shipped starter adapter never trained on (its
-held-out tenth, minus the gate's probe), imported as the user's own. Both runs go through the real
-run path (worker subprocess, measure, gate) in two homes holding the same records:
-- "from the base" (TrainConfig.start = "base"): a fresh LoRA on the bare base with 600 starter
-  records replayed, as every retrain did before;
-- "continuing" (the default): the active adapter (the starter) trained further, with a replay as
-  large as the user's records.
-Reported: wall time, steps, held-out loss and the starter probe (forgetting), active -> candidate.
+held-out tenth, minus the gate's probe), imported as the user's own. Each variant goes through
+the real run path (worker subprocess, measure, gate) in its own home holding the same records:
+- "base": a fresh LoRA on the bare base with 600 starter records replayed (the first retrain on
+  another base model, and every retrain before continuing existed);
+- "now": today's defaults, continuing the active adapter (the starter);
+- "replay1": the same with a starter replay as large as the user's records.
+Reported: wall time, steps, held-out loss and the starter probe (forgetting), active -> candidate,
+and the seconds of each phase.
 """
 from __future__ import annotations
 
