@@ -23,6 +23,10 @@ class TrainConfig:
     warmup_steps: int = 5
     epochs: float = 1.5
     max_steps: int | None = None  # optimizer steps; overrides epochs when set
+    # ... and at least this many, so a few corrections still move the adapter: 25 corrections of an
+    # independent journal (41 examples, 8 steps) left a candidate that stopped by itself less often
+    # than the starter, and the gate rejected it (bench/feedback_loop.py --journal fresh3)
+    min_steps: int = 12
     grad_accum: int = 8  # micro-batch 1 x 8: no padding, the fastest on CPU
     max_len: int = 384  # tokens of prompt + answer; longer records are skipped, not cut
     max_grad_norm: float = 1.0

@@ -151,7 +151,7 @@ def fit(model, tokenizer, records: list[dict], cfg: TrainConfig, progress: Progr
     examples, skipped = encode_all(tokenizer, records, cfg.max_len)
     if not examples:
         raise MemoloopError(f"none of the {len(records)} records fits in max_len={cfg.max_len} tokens")
-    total = cfg.max_steps or max(1, math.ceil(cfg.epochs * len(examples) / cfg.grad_accum))
+    total = cfg.max_steps or max(cfg.min_steps, math.ceil(cfg.epochs * len(examples) / cfg.grad_accum))
     order = sample_order(len(examples), total * cfg.grad_accum, cfg.seed)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=0.0)
