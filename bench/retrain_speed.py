@@ -1,7 +1,7 @@
 """A retrain of 200 user records on the real 270M model, under named run configs, side by side.
 
-    .venv/bin/python -m bench.retrain_speed                        # today's defaults, ~10 min on 2 cores
-    .venv/bin/python -m bench.retrain_speed --variants base,now,replay1 --records 60
+    .venv/bin/python -m bench.retrain_speed                        # today's defaults, ~15 min on 2 cores
+    .venv/bin/python -m bench.retrain_speed --variants base,now,dropout --records 60
 
 The 200 records are starter-format records the shipped starter adapter never trained on (its
 held-out tenth, minus the gate's probe), imported as the user's own. Each variant goes through
@@ -9,7 +9,7 @@ the real run path (worker subprocess, measure, gate) in its own home holding the
 - "base": a fresh LoRA on the bare base with 600 starter records replayed (the first retrain on
   another base model, and every retrain before continuing existed);
 - "now": today's defaults, continuing the active adapter (the starter);
-- "replay1": the same with a starter replay as large as the user's records.
+- "dropout": the same with the LoRA dropout of the second session (0.05).
 Reported: wall time, steps, held-out loss and the starter probe (forgetting), active -> candidate,
 and the seconds of each phase.
 """
@@ -55,7 +55,7 @@ def user_records(n: int) -> list[dict]:
 VARIANTS = {
     "base": ("from the base (the first retrains)", {"start": "base"}),
     "now": ("continuing, today's defaults", {}),
-    "replay1": ("continuing, replay x1", {"replay_ratio": 1.0}),
+    "dropout": ("continuing, LoRA dropout 0.05 (as before)", {"dropout": 0.05}),
 }
 
 

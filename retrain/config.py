@@ -16,24 +16,20 @@ class TrainConfig:
     r: int = 16
     alpha: int = 32
     # No LoRA dropout: on the CPU its random masks took a third of every step (1.28 -> 0.88 s an
-    # example, measured), and a retrain sees each record once or twice, too little to overfit.
+    # example, measured); a retrain passes over each record two or three times.
     dropout: float = 0.0
     target_modules: tuple[str, ...] = PROJECTIONS
     learning_rate: float = 2e-4
     warmup_steps: int = 5
     epochs: float = 1.5
     max_steps: int | None = None  # optimizer steps; overrides epochs when set
-    # ... and at least this many, so a few corrections still move the adapter: 25 corrections of an
-    # independent journal (41 examples, 8 steps) left a candidate that stopped by itself less often
-    # than the starter, and the gate rejected it (bench/feedback_loop.py --journal fresh3)
-    min_steps: int = 12
     grad_accum: int = 8  # micro-batch 1 x 8: no padding, the fastest on CPU
     max_len: int = 384  # tokens of prompt + answer; longer records are skipped, not cut
     max_grad_norm: float = 1.0
     seed: int = 0
     device: str = "auto"
     start: str = "active"  # "active": train the active adapter further when its base matches; "base": fresh
-    replay_ratio: float = 0.5  # continuing: starter records replayed per user training record
+    replay_ratio: float = 1.0  # continuing: starter records replayed per user training record
     # Continuing an adapter that already knows the format, gently: on 25 corrections of an
     # independent journal (bench/feedback_loop.py --journal fresh5) 2e-4 cut the held-out loss 46%
     # but one greedy answer in six fell into a loop of invented lines; 1e-4 (replay x2) 42%, at the

@@ -13,7 +13,7 @@ import hashlib
 import json
 import random
 import shutil
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlmodel import select
@@ -32,8 +32,7 @@ EVAL_MIN = 8
 # A retrain continues the active adapter when it was trained on the same base: the format is kept,
 # and a starter replay as large as the user's own records guards against forgetting it. From the
 # bare base (the first adapter on another base model) the format must be learned again, so the
-# replay is large. The user's records weigh USER_WEIGHT times a starter record in the loss, so a few
-# corrections count (once each per epoch: seeing each twice cost twice the time for the same pull).
+# replay is large. The user's records are seen USER_WEIGHT times so a few corrections count.
 REPLAY_FROM_BASE = 600  # a seeded sample of the starter set's training part (2,945 records)
 REPLAY_MIN = 24  # continuing: at least this many starter records, however few the user's
 USER_WEIGHT = 2
@@ -52,7 +51,7 @@ class Record:
     output: str
     source: str = ""
     interaction_id: int | None = None
-    weight: float = 1.0  # in the training loss, against a replayed starter record
+
     @property
     def key(self) -> str:
         """What the record is about (question + context): two answers to it are duplicates."""
@@ -60,10 +59,6 @@ class Record:
 
     def alpaca(self) -> dict:
         return {"instruction": self.instruction, "input": self.input, "output": self.output}
-
-    def weighted(self) -> dict:
-        """The Alpaca record with its training weight (retrain.trainer reads "weight")."""
-        return self.alpaca() | {"weight": self.weight}
 
     @classmethod
     def of(cls, row: dict, source: str = "") -> "Record":
@@ -80,7 +75,7 @@ class Dataset:
 
     @property
     def digest(self) -> str:
-        blob = json.dumps([[r.weighted() for r in part] for part in (self.train, self.eval)], sort_keys=True)
+        blob = json.dumps([[r.alpaca() for r in part] for part in (self.train, self.eval)], sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()
 
     @property
@@ -95,7 +90,7 @@ class Dataset:
 
     def everything(self) -> "Dataset":
         """The held-out answers trained too (weighted like the others), once the gate has judged."""
-        return Dataset(train=self.train + [replace(r, weight=USER_WEIGHT) for r in self.eval], eval=[], probe=self.probe,
+        return Dataset(train=self.train + self.eval * USER_WEIGHT, eval=[], probe=self.probe,
                        invented=self.invented)
 
     def manifest(self) -> dict:
@@ -184,8 +179,7 @@ def build(mem: Memory, starter: list[Record] | None = None, seed: int = 0, conti
     pool = sorted((r for r in starter if not starter_held_out(r.alpaca())), key=lambda r: r.key)
     size = max(REPLAY_MIN, round(replay_ratio * len(train))) if continuing else REPLAY_FROM_BASE
     replay = random.Random(seed).sample(pool, min(len(pool), size)) if train else []
-    return Dataset(train=[replace(r, weight=USER_WEIGHT) for r in train] + replay, eval=held, probe=probe,
-                   invented=invented)
+    return Dataset(train=train * USER_WEIGHT + replay, eval=held, probe=probe, invented=invented)
 
 
 def write_snapshot(dataset: Dataset, folder: Path) -> Path:
@@ -193,7 +187,7 @@ def write_snapshot(dataset: Dataset, folder: Path) -> Path:
     tmp = temp_dir_for(folder)
     try:
         for name in ("train", "eval", "probe"):
-            rows = [r.weighted() | {"source": r.source} for r in getattr(dataset, name)]
+            rows = [r.alpaca() | {"source": r.source} for r in getattr(dataset, name)]
             (tmp / f"{name}.json").write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
         (tmp / "manifest.json").write_text(json.dumps(dataset.manifest(), indent=2), encoding="utf-8")
         publish_dir(tmp, folder)

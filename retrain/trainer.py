@@ -7,8 +7,7 @@ The retrain worker, the starter script, the benches and this command all go thro
 Run it (progress on stderr, the adapter's manifest on stdout):
     python -m retrain.trainer --records data.json --out /tmp/adapter --steps 100
     python -m retrain.trainer --records dataset.json --eval heldout.json --out DIR --epochs 2 --mode qlora
-`--records` is a JSON list of {"instruction","input","output"} (and optionally "weight", 1 by default,
-of the record's answer tokens in the loss) or {"train": [...], "eval": [...]}.
+`--records` is a JSON list of {"instruction","input","output"} or {"train": [...], "eval": [...]}.
 
 The loss is on the answer only, and the answer ends with <end_of_turn> (the token generation stops
 on). Logits are computed only at answer positions: the 262k-vocab projection dominates CPU time.
@@ -51,7 +50,6 @@ Progress = Callable[[int, int, float, float], None]  # step, total, loss, eta se
 class Example:
     ids: list[int]
     n_prompt: int  # the first n_prompt ids are the prompt; the rest is the answer
-    weight: float = 1.0  # of its answer tokens in the loss
 
     @property
     def labels(self) -> list[int]:
@@ -63,19 +61,16 @@ def encode_record(tokenizer, record: dict, max_len: int | None = None) -> Exampl
     try:
         prompt = render_prompt(record["instruction"], record.get("input") or "")
         target = render_target(record["output"])
-        weight = float(record.get("weight", 1.0))
-    except (KeyError, TypeError, AttributeError, ValueError):
-        raise MemoloopError(f"record {str(record)[:80]!r} is not an Alpaca record; it needs string fields "
-                            "instruction, output and optionally input (and a number weight)") from None
-    if not weight > 0:
-        raise MemoloopError(f"record {str(record)[:80]!r} has weight {weight}; a weight must be above 0")
+    except (KeyError, TypeError, AttributeError):
+        raise MemoloopError(f"record {str(record)[:80]!r} is not an Alpaca record; "
+                            "it needs string fields instruction, output and optionally input") from None
     prompt_ids = tokenizer(prompt).input_ids
     answer_ids = tokenizer(target, add_special_tokens=False).input_ids
     if not answer_ids or answer_ids[-1] != END_OF_TURN_ID:
         raise MemoloopError(f"the answer does not end with {END} as token {END_OF_TURN_ID}: "
                             f"{target[-40:]!r}; is this a Gemma tokenizer?")
     ids = prompt_ids + answer_ids
-    return None if max_len and len(ids) > max_len else Example(ids, len(prompt_ids), weight)
+    return None if max_len and len(ids) > max_len else Example(ids, len(prompt_ids))
 
 
 def encode_all(tokenizer, records: list[dict], max_len: int | None) -> tuple[list[Example], int]:
@@ -151,7 +146,7 @@ def fit(model, tokenizer, records: list[dict], cfg: TrainConfig, progress: Progr
     examples, skipped = encode_all(tokenizer, records, cfg.max_len)
     if not examples:
         raise MemoloopError(f"none of the {len(records)} records fits in max_len={cfg.max_len} tokens")
-    total = cfg.max_steps or max(cfg.min_steps, math.ceil(cfg.epochs * len(examples) / cfg.grad_accum))
+    total = cfg.max_steps or max(1, math.ceil(cfg.epochs * len(examples) / cfg.grad_accum))
     order = sample_order(len(examples), total * cfg.grad_accum, cfg.seed)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=0.0)
@@ -162,12 +157,12 @@ def fit(model, tokenizer, records: list[dict], cfg: TrainConfig, progress: Progr
     losses, started = [], time.perf_counter()
     for step in range(total):
         group = [examples[i] for i in order[step * cfg.grad_accum:(step + 1) * cfg.grad_accum]]
-        n_tokens = sum(e.weight * (len(e.ids) - e.n_prompt) for e in group)
+        n_tokens = sum(len(e.ids) - e.n_prompt for e in group)
         step_loss = 0.0
-        for example in group:  # micro-batch 1: no padding; an answer token weighs its record's weight
+        for example in group:  # micro-batch 1: no padding, each answer token weighs the same
             loss, _ = answer_loss(model, example)
-            (example.weight * loss / n_tokens).backward()
-            step_loss += example.weight * loss.item()
+            (loss / n_tokens).backward()
+            step_loss += loss.item()
         torch.nn.utils.clip_grad_norm_(params, cfg.max_grad_norm)
         optimizer.step()
         schedule.step()
@@ -274,7 +269,7 @@ def train(data, cfg: TrainConfig, base: Base, start_from: Path | None = None,
     from peft import PeftConfig, PeftModel, get_peft_model_state_dict, set_peft_model_state_dict
 
     cfg, started = base.cfg if cfg is None else cfg, time.perf_counter()
-    records, held = [r.weighted() for r in data.train], [r.alpaca() for r in data.eval]
+    records, held = [r.alpaca() for r in data.train], [r.alpaca() for r in data.eval]
     if start_from is not None:  # its rank and modules as saved; this run's dropout
         lora = PeftConfig.from_pretrained(str(start_from))
         lora.lora_dropout = cfg.dropout

@@ -100,29 +100,6 @@ def test_lora_steps_reduce_the_answer_loss(tiny_dir, tokenizer):
     assert after < before - 2.0, (before, after)
 
 
-def test_a_record_of_weight_two_pulls_like_two_copies_of_it(tiny_dir, tokenizer):
-    """One optimizer step on [A weighing 2, B] moves the adapter exactly as [A, A, B] does, in one
-    forward and backward pass less."""
-    base, _ = load_for_training(tiny_dir, TrainConfig(device="cpu"))
-    base.float()
-
-    def one_step(records: list[dict]) -> torch.Tensor:
-        cfg = TrainConfig(max_steps=1, **{**FAST, "grad_accum": len(records)})
-        model = add_lora(copy.deepcopy(base), cfg)
-        fit(model, tokenizer, records, cfg)
-        return torch.cat([p.detach().flatten() for p in model.parameters() if p.requires_grad])
-
-    weighted = one_step([RECORDS[0] | {"weight": 2}, RECORDS[1]])
-    copies = one_step([RECORDS[0], RECORDS[0], RECORDS[1]])
-    plain = one_step([RECORDS[0], RECORDS[1]])
-    torch.testing.assert_close(weighted, copies, rtol=1e-4, atol=1e-6)
-    assert not torch.allclose(weighted, plain, rtol=1e-4, atol=1e-6)
-    with pytest.raises(MemoloopError, match="weight 0.0; a weight must be above 0"):
-        encode_record(tokenizer, RECORDS[0] | {"weight": 0})
-    with pytest.raises(MemoloopError, match="a number weight"):
-        encode_record(tokenizer, RECORDS[0] | {"weight": "heavy"})
-
-
 def test_lora_init_is_seeded(tiny_dir):
     base, _ = load_for_training(tiny_dir, TrainConfig(device="cpu"))
 
