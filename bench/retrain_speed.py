@@ -9,7 +9,7 @@ the real run path (worker subprocess, measure, gate) in its own home holding the
 - "base": a fresh LoRA on the bare base with 600 starter records replayed (the first retrain on
   another base model, and every retrain before continuing existed);
 - "now": today's defaults, continuing the active adapter (the starter);
-- "dropout": the same with the LoRA dropout of the second session (0.05).
+- "dropout": the same with the LoRA dropout of the previous sessions (0.05).
 Reported: wall time, steps, held-out loss and the starter probe (forgetting), active -> candidate,
 and the seconds of each phase.
 """
