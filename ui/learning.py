@@ -131,7 +131,7 @@ def compare_choices(adapters, active_version: str | None) -> list[str | None]:
 
 
 def dataset_rows(data, include_starter: bool) -> list[dict]:
-    """Each record once, the user's first (in training each of theirs weighs twice a starter record)."""
+    """Each record once (training may weight some by repeating them), the user's first."""
     rows, seen = [], set()
     for split, part in (("Train", data.train), ("Held out", data.eval)):
         for r in part:
