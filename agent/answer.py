@@ -226,7 +226,7 @@ class Turn:
         notes = guard.read_block(d.block).notes if quote_first and not d.no_record else []
         forms = guard.note_forms(notes[0]) if notes and notes[0].day else []
         order = None if d.trend else d.recall.time.order
-        early, stated = "", None
+        early, begun, stated = "", "", None  # begun: the note form the early words are the start of
         for piece in chain(pieces, [None]):  # None: the model has finished
             raw = raw + piece if piece is not None else raw
             if forms and not shown:
@@ -238,6 +238,7 @@ class Turn:
                     yield "early", words[len(early):]
                     early = words
                     forms = [f for f in forms if f.startswith(early)]
+                    begun = forms[0]
             finished = guard.sentences(raw) if piece is None else guard.sentences(raw)[:-1]
             unfinished = piece is None and not usage.stopped and not raw.rstrip().endswith((".", "!", "?"))
             if unfinished:  # out of tokens mid-sentence: "...from about 6 to 8 weeks of age until"
@@ -246,17 +247,17 @@ class Turn:
                 continue  # no new sentence finished: nothing to check yet
             checked = len(finished)
             guarded = guard.guard(" ".join(finished), d.block, tuple(d.measured), no_numbers=d.trend is not None,
-                                  question=d.question, order=None if d.trend else d.recall.time.order)
+                                  question=d.question, order=order)
             for sentence in guarded.shown[shown:]:
                 if early and not sentence.startswith(early):  # the note the early words began, in full
-                    stated = next(f for f in guard.note_forms(notes[0]) if f.startswith(early))
+                    stated = begun
                     yield "sentence", stated
                 early = ""
                 if not (d.no_record and "no record" in sentence.lower()) and sentence != stated:
                     yield "sentence", sentence
             shown = len(guarded.shown)
         if early:  # nothing of the model's was shown after the early words: the note they began
-            yield "sentence", next(f for f in guard.note_forms(notes[0]) if f.startswith(early))
+            yield "sentence", begun
         if unfinished and raw.strip():
             guarded.cut.append({"sentence": guard.sentences(raw)[-1], "problems": ["unfinished: the model ran out of words"],
                                 "shown_instead": None})

@@ -15,8 +15,8 @@ OFFLINE = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_DATASETS_OFFL
 def offline_environment(training: bool = False) -> None:
     """No hub access, no telemetry, files private to the user (health data), and no library chatter.
 
-    `training`: a training process (the retrain worker, the starter script, the trainer CLI), which
-    runs at a lower priority than the app and keeps its OpenMP threads spinning between operations:
+    `training`: the retrain worker (it imports torch only after this call), which runs at a
+    lower priority than the app and keeps its OpenMP threads spinning between operations:
     a LoRA step on 2 cores waits less (0.90 s an example against 1.22 s sleeping, measured) and
     an answer in the app still comes first (the app's llama.cpp threads do not spin)."""
     os.environ.update(OFFLINE)
