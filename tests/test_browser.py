@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import re
 import sys
 import time
 from datetime import date, timedelta
@@ -91,6 +90,17 @@ def shoot(page, name: str) -> None:
     page.set_viewport_size(VIEWPORT)
 
 
+def shown(page, message: int, pattern: str) -> None:
+    """Wait until chat message `message` shows text matching `pattern`, looking at every frame the
+    browser paints: a locator's wait_for looks again only every 0.5 s after its first tries, which
+    made words painted at 0.4 s read as 0.9 s."""
+    page.wait_for_function(
+        """([i, source]) => {
+            const m = document.querySelectorAll('[data-testid="stChatMessageContent"]')[i];
+            return !!m && new RegExp(source).test(m.innerText);
+        }""", arg=[message, pattern], polling="raf", timeout=60_000)
+
+
 def feedback_rows(home_dir):
     from memory.interactions import feedback_for, recent_interactions
     from memory.store import Memory
@@ -150,7 +160,7 @@ def test_a_cat_owner_logs_asks_rates_and_sees_the_loop(page, home_dir):
     reply.get_by_text("From your notes of").wait_for(timeout=60_000)
     decided = time.monotonic() - asked_at
     # the first words of the answer: a note quoted word for word as it is written, or a checked sentence
-    reply.get_by_text(re.compile(r"On \d{4}-\d{2}-\d{2}|sneezed")).first.wait_for(timeout=60_000)
+    shown(page, 3, r"On \d{4}-\d{2}-\d{2}|sneezed")
     words = time.monotonic() - asked_at
     reply.get_by_text("sneezed").wait_for(timeout=60_000)
     print(f"Ask page, second question: notes shown after {decided:.2f} s, first words of the answer after {words:.2f} s")
