@@ -134,8 +134,6 @@ def load(name: str) -> list[dict]:
 # --- the child: ask every question with the code on sys.path[0] ---------------------------------
 
 def ask_all(journals: list[dict]) -> list[dict]:
-    from datetime import datetime
-
     from agent.answer import Companion, Turn
     from agent.convert import prepare_default_model
     from agent.draft import draft_answer
@@ -171,8 +169,6 @@ def ask_all(journals: list[dict]) -> list[dict]:
 
 def recall_all(journals: list[dict]) -> list[dict]:
     """Only the code's choice of notes (no model): the relevant hits among the top 5."""
-    from datetime import datetime
-
     from agent.answer import Companion
     from agent.draft import draft_answer
     from memory import journal as jr

@@ -9,9 +9,7 @@ the real run path (worker subprocess, measure, gate) in its own home holding the
 - "base": a fresh LoRA on the bare base with 600 starter records replayed (the first retrain on
   another base model, and every retrain before continuing existed);
 - "now": today's defaults, continuing the active adapter (the starter);
-- "dropout": the same with the LoRA dropout of the previous sessions (0.05);
-- "full": the softmax over the whole vocabulary and every layer training (the defaults before
-  `TokenHead` and `continue_layers`); "head": only the cut head.
+- "dropout": the same with the LoRA dropout of the previous sessions (0.05).
 Reported: wall time, steps, held-out loss and the starter probe (forgetting), active -> candidate,
 and the seconds of each phase.
 """
@@ -58,9 +56,6 @@ VARIANTS = {
     "base": ("from the base (the first retrains)", {"start": "base"}),
     "now": ("continuing, today's defaults", {}),
     "dropout": ("continuing, LoRA dropout 0.05 (as before)", {"dropout": 0.05}),
-    "full": ("continuing, softmax over all 262k tokens, all layers train (before)",
-             {"softmax_over": "vocab", "continue_layers": None}),
-    "head": ("continuing, all layers train", {"continue_layers": None}),
 }
 
 

@@ -8,7 +8,6 @@ from memory.errors import MemoloopError
 PROJECTIONS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 MODES = ("lora", "qlora")
 STARTS = ("active", "base")
-SOFTMAXES = ("records", "vocab")
 
 
 @dataclass
@@ -36,20 +35,12 @@ class TrainConfig:
     # but one greedy answer in six fell into a loop of invented lines; 1e-4 (replay x2) 42%, at the
     # edge; 5e-5 31% with answers as grounded as the starter's.
     continue_learning_rate: float = 5e-5
-    # Continuing: only the LoRA weights of the top layers train further, so the backward pass stops
-    # halfway (None: all layers).
-    continue_layers: int | None = 9
-    # The training loss's softmax: over the tokens the run's records use ("records", 0.6 s an
-    # example) or the whole 262,144-token vocabulary ("vocab", 0.85 s). Measuring always uses all.
-    softmax_over: str = "records"
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise MemoloopError(f"training mode '{self.mode}' is not one of {', '.join(MODES)}")
         if (self.max_steps is not None and self.max_steps < 1) or self.epochs <= 0:
             raise MemoloopError(f"steps {self.max_steps} / epochs {self.epochs}: both must be positive")
-        if self.softmax_over not in SOFTMAXES:
-            raise MemoloopError(f"softmax_over '{self.softmax_over}' is not one of {', '.join(SOFTMAXES)}")
         if self.start not in STARTS:
             raise MemoloopError(f"start '{self.start}' is not one of {', '.join(STARTS)}")
         self.target_modules = tuple(self.target_modules)

@@ -3,7 +3,6 @@ import subprocess
 import sys
 import textwrap
 
-from memory import journal
 from memory.recall import recall
 from memory.store import Memory
 
