@@ -35,6 +35,11 @@ class Settings:
         return cls(**{k: v for k, v in data.items() if k in known})
 
     def save(self, home: Home) -> None:
+        self.check()
+        write_atomic(home.root / "settings.json", json.dumps(asdict(self), indent=2))
+
+    def check(self) -> None:
+        """Each value valid, or one clear error naming it."""
         if self.device not in DEVICES:
             raise MemoloopError(f"device '{self.device}' is not valid; use one of: {', '.join(DEVICES)}")
         if self.engine not in ENGINES:
@@ -42,4 +47,3 @@ class Settings:
         if self.base_model and not (Path(self.base_model) / "config.json").is_file():
             raise MemoloopError(f"'{self.base_model}' is not a model folder (no config.json); "
                                 "point to a local Gemma folder, or leave it empty for the default")
-        write_atomic(home.root / "settings.json", json.dumps(asdict(self), indent=2))

@@ -8,26 +8,37 @@ One collection per subject (`observations-<subject id>`, household notes in `obs
 Chroma's metadata filter costs 10 ms at 10k notes and 200 ms at 100k while an unfiltered query
 costs 1 ms, and questions are nearly always about one pet. A note never changes subject, so its
 collection follows from its SQL row.
+
+The index is embedded (a Chroma folder in the data home, `PersistentClient`) or a Chroma server
+(`HttpClient`, see memory.engines); the embeddings are computed here in both cases, so the server
+needs no model. Each index names the database it mirrors (`uid`), so that SQL's `indexed` flags are
+only trusted for that index (memory.store).
 """
 from __future__ import annotations
 
 import fcntl
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import numpy as np
 
 from memory.embedder import Embedder
+from memory.engines import Address
 from memory.errors import MemoloopError
 
 COLLECTION = "observations"
 HOUSEHOLD_ID = 0  # Chroma metadata has no null: household notes carry subject 0
 MAX_BATCH = 5000  # below Chroma's largest batch (5,461 here)
+IDENTITY = "memoloop-identity"  # an empty collection whose metadata names the database mirrored
 
 
 class IndexDamaged(MemoloopError):
     """The Chroma folder cannot be opened; SQL, the source of truth, is untouched."""
+
+
+class IndexUnavailable(MemoloopError):
+    """The Chroma server does not answer; SQL, the source of truth, has every note written."""
 
 
 @contextmanager
@@ -46,29 +57,105 @@ def exclusive(chroma_dir: Path):
 
 
 class ObservationIndex:
-    def __init__(self, chroma_dir: Path):
-        import chromadb
-        from chromadb.config import Settings
-
+    def __init__(self, chroma_dir: Path, server: Address | None = None, database: str | None = None):
+        """The embedded index in `chroma_dir`, or the Chroma server at `server`, in its `database`
+        (one per memoloop database: several homes can share a server)."""
         self.embedder = Embedder.load()
         self.chroma_dir = Path(chroma_dir)
+        self.server = server
+        self.database = database
         self.collections = {}  # subject id (0 = household) -> collection
         self._pool = None  # threads to ask several collections at once
-        with exclusive(self.chroma_dir):
-            try:
-                self.client = chromadb.PersistentClient(
-                    path=str(chroma_dir), settings=Settings(anonymized_telemetry=False, allow_reset=True)
-                )
-                names = [c.name for c in self.client.list_collections()]
-            except Exception as exc:  # chromadb raises its own InternalError, sqlite3 errors, ValueError...
-                from chromadb.api.client import SharedSystemClient
-
-                SharedSystemClient.clear_system_cache()  # or the next open in this process reuses the broken one
-                raise IndexDamaged(f"the search index in '{chroma_dir}' is damaged ({str(exc)[:120]}); your notes "
-                                   "are safe in the database: rebuild the index with: memoloop reindex") from None
+        with self._writing():
+            self.client = self._connect()
+            names = [c.name for c in self.client.list_collections()]
             self._add_known(names)
         if COLLECTION in names:
             self._split_single_collection()
+
+    def _connect(self):
+        from chromadb.config import Settings
+
+        settings = Settings(anonymized_telemetry=False, allow_reset=True)
+        return self._folder_client(settings) if self.server is None else self._server_client(settings)
+
+    def _folder_client(self, settings):
+        import chromadb
+
+        try:
+            client = chromadb.PersistentClient(path=str(self.chroma_dir), settings=settings)
+            client.list_collections()
+            return client
+        except Exception as exc:  # chromadb raises its own InternalError, sqlite3 errors, ValueError...
+            from chromadb.api.client import SharedSystemClient
+
+            SharedSystemClient.clear_system_cache()  # or the next open in this process reuses the broken one
+            raise IndexDamaged(f"the search index in '{self.chroma_dir}' is damaged ({str(exc)[:120]}); your notes "
+                               "are safe in the database: rebuild the index with: memoloop reindex") from None
+
+    def _server_client(self, settings):
+        import chromadb
+        from chromadb.config import Settings
+        from chromadb.errors import NotFoundError
+
+        server, database = self.server, self.database or chromadb.DEFAULT_DATABASE
+
+        def client():
+            return chromadb.HttpClient(host=server.host, port=server.port, ssl=server.ssl,
+                                       database=database, settings=settings)
+        try:
+            try:
+                return client()
+            except NotFoundError:  # this database's first contact with the server
+                admin = chromadb.AdminClient(Settings(
+                    anonymized_telemetry=False, chroma_api_impl="chromadb.api.fastapi.FastAPI",
+                    chroma_server_host=server.host, chroma_server_http_port=server.port,
+                    chroma_server_ssl_enabled=server.ssl))
+                try:
+                    admin.create_database(database)
+                except Exception:  # made by another process meanwhile, or the next call says why
+                    pass
+                return client()
+        except ValueError as exc:  # chromadb's "Could not connect to a Chroma server"
+            raise IndexUnavailable(self._down(exc)) from None
+
+    def _down(self, exc: Exception) -> str:
+        return (f"the Chroma server at {self.server} does not answer ({str(exc)[:100]}); your notes are safe "
+                "in the database and reach the search index once it answers: start it (chroma run --path "
+                f"DIR --host {self.server.host} --port {self.server.port}) or choose another in Settings")
+
+    @contextmanager
+    def _answering(self):
+        """A server that stops answering is IndexUnavailable: what SQL stored before stands, and
+        reaches the index on the next successful contact (memory.store.Memory.sync_index)."""
+        import httpx
+
+        try:
+            yield
+        except httpx.TransportError as exc:
+            raise IndexUnavailable(self._down(exc)) from None
+
+    @contextmanager
+    def _writing(self):
+        """One writer at a time on an embedded folder (exclusive); a server orders its writers itself."""
+        with (exclusive(self.chroma_dir) if self.server is None else nullcontext()), self._answering():
+            yield
+
+    def uid(self) -> str | None:
+        """The uid of the database this index mirrors (None: a new index, or one made before uids)."""
+        from chromadb.errors import NotFoundError
+
+        with self._answering():
+            try:
+                found = self.client.get_collection(IDENTITY, embedding_function=self.embedder)
+            except NotFoundError:
+                return None
+            return (found.metadata or {}).get("database")
+
+    def set_uid(self, uid: str) -> None:
+        with self._writing():
+            self.client.get_or_create_collection(IDENTITY, embedding_function=self.embedder).modify(
+                metadata={"database": uid})
 
     def _add_known(self, names) -> None:
         for name in names:
@@ -103,7 +190,7 @@ class ObservationIndex:
         by_subject: dict[int, list[int]] = {}
         for n, meta in enumerate(metadatas):
             by_subject.setdefault(meta["subject_id"], []).append(n)
-        with exclusive(self.chroma_dir):
+        with self._writing():
             for subject_id, rows in by_subject.items():
                 for start in range(0, len(rows), MAX_BATCH):
                     part = rows[start:start + MAX_BATCH]
@@ -113,7 +200,7 @@ class ObservationIndex:
 
     def delete(self, ids: list[int]) -> None:
         if ids:
-            with exclusive(self.chroma_dir):
+            with self._writing():
                 self._add_known(c.name for c in self.client.list_collections())  # made by other processes
                 for collection in self.collections.values():
                     collection.delete(ids=[str(i) for i in ids])
@@ -129,8 +216,10 @@ class ObservationIndex:
         window += [{"ts": {"$lt": end_ts}}] if end_ts is not None else []
         where = window[0] if len(window) == 1 else ({"$and": window} if window else None)
         found: dict[int, float] = {}
-        for res in self._each(lambda c: c.query(query_embeddings=[vector], n_results=n, where=where,
-                                                include=["distances"]), self._some(subject_ids)):
+        with self._answering():
+            answers = self._each(lambda c: c.query(query_embeddings=[vector], n_results=n, where=where,
+                                                   include=["distances"]), self._some(subject_ids))
+        for res in answers:
             found.update({int(i): 1.0 - d for i, d in zip(res["ids"][0], res["distances"][0])})
         return dict(sorted(found.items(), key=lambda item: -item[1])[:n])
 
@@ -138,7 +227,9 @@ class ObservationIndex:
         """The stored embeddings of these notes (those the index has), by subject (0 = household)."""
         asks = [(self.collections[s], ids) for s, ids in ids_by_subject.items() if ids and s in self.collections]
         out = {}
-        for res in self._each(lambda ask: ask[0].get(ids=[str(i) for i in ask[1]], include=["embeddings"]), asks):
+        with self._answering():
+            answers = self._each(lambda ask: ask[0].get(ids=[str(i) for i in ask[1]], include=["embeddings"]), asks)
+        for res in answers:
             out.update({int(i): np.asarray(v, dtype=np.float32) for i, v in zip(res["ids"], res["embeddings"])})
         return out
 
@@ -163,7 +254,8 @@ class ObservationIndex:
         return [self.collections[s] for s in dict.fromkeys(subject_ids) if s in self.collections]
 
     def count(self) -> int:
-        return sum(c.count() for c in self.collections.values())
+        with self._answering():
+            return sum(c.count() for c in self.collections.values())
 
     def close(self) -> None:
         """Stop the query threads and release Chroma's files (its system is shared per path in a process)."""
@@ -173,7 +265,9 @@ class ObservationIndex:
         self.client.close()
 
     def reset(self) -> None:
-        with exclusive(self.chroma_dir):
+        """Empty the index (its notes' collections, including those other processes made)."""
+        with self._writing():
+            self._add_known(c.name for c in self.client.list_collections())
             for subject_id in list(self.collections):
                 self.client.delete_collection(f"{COLLECTION}-{subject_id}")
             self.collections = {}

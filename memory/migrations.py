@@ -262,9 +262,18 @@ def m010_care_plan(conn: Connection) -> None:
     conn.execute(text("CREATE UNIQUE INDEX ix_photo_uid ON photo (uid)"))
 
 
+def m011_vector_index_uid(conn: Connection) -> None:
+    """Which vector index SQL's `indexed` flags describe: the one that carries `index_uid`
+    (memory.store); a Chroma server or folder that does not is refilled from SQL. `database_uid`
+    names this database's own database on a Chroma server."""
+    conn.execute(text("CREATE TABLE vector_index (id INTEGER PRIMARY KEY CHECK (id = 1), "
+                      "database_uid VARCHAR NOT NULL, index_uid VARCHAR)"))
+    conn.execute(text("INSERT INTO vector_index (id, database_uid) VALUES (1, lower(hex(randomblob(16))))"))
+
+
 MIGRATIONS = [m001_initial, m002_history_and_index_state, m003_keyword_search, m004_interactions,
               m005_learning, m006_schedule, m007_profiles_and_guard, m008_uids, m009_one_adapter_loss_key,
-              m010_care_plan]
+              m010_care_plan, m011_vector_index_uid]
 
 
 def apply(conn: Connection, upto: int | None = None) -> list[str]:

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import shutil
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import bindparam, text
 from sqlmodel import Session, select
 
 from memory import db
+from memory.engines import Engines
 from memory.home import Home
 from memory.index import IndexDamaged, ObservationIndex, metadata
 from memory.models import Observation
@@ -16,17 +18,19 @@ from memory.models import Observation
 class Memory:
     """Opens the home's database (migrating it) and, lazily, its vector index."""
 
-    def __init__(self, home: Home, progress=None):
+    def __init__(self, home: Home, progress=None, engines: Engines | None = None):
         """`progress(total)` -> `tick(n)`: shown whenever notes are embedded into the index (an import,
-        or catching up after a crash, which can take minutes for thousands of notes)."""
+        or catching up after a crash, which can take minutes for thousands of notes). `engines`:
+        the home's (memory.engines) unless given."""
         self.home = home
+        self.engines = Engines.of(home.root) if engines is None else engines
         self.engine = db.connect(home.database_url)
         self.progress = progress
         self._index: ObservationIndex | None = None
 
     @classmethod
-    def open(cls, path=None, progress=None) -> "Memory":
-        return cls(Home.open(path), progress)
+    def open(cls, path=None, progress=None, engines: Engines | None = None) -> "Memory":
+        return cls(Home.open(path), progress, engines)
 
     def close(self) -> None:
         """Release the database connections and the vector index's files; a long-lived process
@@ -46,9 +50,37 @@ class Memory:
     def index(self) -> ObservationIndex:
         """The vector index, caught up with SQL (a crash may have left rows out of it)."""
         if self._index is None:
-            self._index = ObservationIndex(self.home.chroma_dir)
+            index = self._open_index()
+            self._same_index(index)
+            self._index = index
             self.sync_index()
         return self._index
+
+    def move_index(self, engines: Engines) -> None:
+        """From now on, keep the search index in `engines` (a Chroma server, or the home's folder):
+        it must answer, it is filled from the database before anything else changes, and then it is
+        saved as the home's ($MEMOLOOP_CHROMA_URL still wins)."""
+        before = self.engines, self._index
+        self.engines, self._index = engines, None
+        try:
+            self.index  # opened, made this database's and filled
+        except BaseException:
+            if self._index is not None:
+                self._index.close()
+            self.engines, self._index = before
+            raise
+        engines.save(self.home.root)
+        if before[1] is not None:
+            before[1].close()
+
+    def _open_index(self) -> ObservationIndex:
+        """The home's Chroma folder, or this database's own database on the Chroma server."""
+        server = self.engines.chroma
+        if server is None:
+            return ObservationIndex(self.home.chroma_dir)
+        with self.engine.connect() as conn:
+            uid = conn.execute(text("SELECT database_uid FROM vector_index")).scalar_one()
+        return ObservationIndex(self.home.chroma_dir, server, database=f"memoloop-{uid}")
 
     def session(self) -> Session:
         return db.session(self.engine)
@@ -65,7 +97,6 @@ class Memory:
         second thread (both release the GIL): a bulk import costs little more than the embedding.
         """
         index = self.index
-        self._refill_lost_index(index)
         progress = self._tick()
         done, after, writing = 0, 0, None
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="memoloop-sync") as writer:
@@ -91,13 +122,31 @@ class Memory:
         pending = self.pending() if self.progress is not None else 0
         return self.progress(pending) if pending > 1 else None
 
-    def _refill_lost_index(self, index) -> None:
-        with self.session() as s:
-            live_indexed = s.exec(select(Observation.id).where(Observation.indexed).limit(1)).first()
-            if live_indexed is not None and index.count() == 0:
-                # The index folder was lost or replaced: everything has to go back in.
-                s.execute(text("UPDATE observation SET indexed = 0"))
-                s.commit()
+    def _same_index(self, index: ObservationIndex) -> None:
+        """SQL's `indexed` flags hold for one index: the one that carries the uid SQL keeps. Any
+        other (a new Chroma server, a lost, replaced or restored folder, the folder this home used
+        before it moved to a server) is emptied and refilled."""
+        with self.engine.connect() as conn:
+            ours = conn.execute(text("SELECT index_uid FROM vector_index")).scalar()
+            anything_indexed = conn.execute(text("SELECT 1 FROM observation WHERE indexed LIMIT 1")).first()
+        theirs = index.uid()
+        if ours is not None and theirs == ours:
+            return
+        # A home made before uids, with its own folder, is trusted unless that folder is empty.
+        trusted = ours is None and theirs is None and not (anything_indexed and index.count() == 0)
+        self._adopt(index, empty=not trusted)
+
+    def _adopt(self, index: ObservationIndex, empty: bool) -> None:
+        """Make `index` the one SQL's flags describe, emptied first unless it is trusted (SQL's flags
+        are cleared first, so a crash in between leaves notes to index, never notes believed indexed)."""
+        if empty:
+            with self.engine.begin() as conn:
+                conn.execute(text("UPDATE observation SET indexed = 0"))
+            index.reset()
+        uid = uuid.uuid4().hex
+        index.set_uid(uid)
+        with self.engine.begin() as conn:
+            conn.execute(text("UPDATE vector_index SET index_uid = :uid"), {"uid": uid})
 
     def _write_and_mark(self, rows: list[Observation], embeddings) -> int:
         self.write_index(rows, embeddings)
@@ -120,13 +169,11 @@ class Memory:
     def reindex(self) -> int:
         """Rebuild the vector index from SQL, the source of truth; a damaged index folder is replaced."""
         try:
-            self._index = self._index or ObservationIndex(self.home.chroma_dir)
-            self._index.reset()
-        except IndexDamaged:
+            index = self._index or self._open_index()
+        except IndexDamaged:  # only a folder is damaged: a server that fails does not answer
             shutil.rmtree(self.home.chroma_dir, ignore_errors=True)
             self.home.chroma_dir.mkdir(mode=0o700)
-            self._index = ObservationIndex(self.home.chroma_dir)
-        with self.session() as s:
-            s.execute(text("UPDATE observation SET indexed = 0"))
-            s.commit()
+            index = self._open_index()
+        self._adopt(index, empty=True)
+        self._index = index
         return self.sync_index()

@@ -1,23 +1,74 @@
 """Shared fixtures: every test gets its own data home; nothing touches the user's real one."""
 from __future__ import annotations
 
+import os
 import selectors
+import socket
 import subprocess
 import sys
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from memory.engines import CHROMA_ENV
 from memory.offline import offline_environment
 
 REPO = Path(__file__).resolve().parent.parent
 offline_environment()  # as every memoloop process does first: offline, quiet, torch threads that sleep
+# MEMOLOOP_TEST_INDEX=server runs the tests on a Chroma server started for the session (`make test`
+# runs the memory, recall and transfer tests so, after the whole suite on the embedded index).
+SERVER_MODE = os.environ.get("MEMOLOOP_TEST_INDEX") == "server"
+
+
+@contextmanager
+def chroma_server(path: Path, port: int | None = None):
+    """`chroma run` (from the chromadb package) on a loopback port (a free one unless given): its
+    URL while it runs."""
+    if port is None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+    exe = Path(sys.executable).with_name("chroma")
+    with open(path.parent / f"{path.name}.log", "w") as log:
+        proc = subprocess.Popen([str(exe), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+                                stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert proc.poll() is None and time.monotonic() < deadline, \
+                    f"chroma run did not start: {(path.parent / f'{path.name}.log').read_text()[-500:]}"
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def _session_index(tmp_path_factory):
+    """The Chroma server every test's home uses in server mode; None on the embedded index."""
+    if not SERVER_MODE:
+        yield None
+        return
+    with chroma_server(tmp_path_factory.mktemp("chroma-server") / "data") as url:
+        yield url
 
 
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path, monkeypatch):
-    """Point MEMOLOOP_HOME at a temp dir so a forgotten --home never writes to ~/.local/share."""
+def _isolated_home(tmp_path, monkeypatch, _session_index):
+    """Point MEMOLOOP_HOME at a temp dir so a forgotten --home never writes to ~/.local/share, and
+    the index at the session's (the user's own $MEMOLOOP_CHROMA_URL is never used)."""
     monkeypatch.setenv("MEMOLOOP_HOME", str(tmp_path / "home"))
+    if _session_index is None:
+        monkeypatch.delenv(CHROMA_ENV, raising=False)
+    else:
+        monkeypatch.setenv(CHROMA_ENV, _session_index)
     yield
     resources = sys.modules.get("ui.resources")  # a UI test opened this home's journal in the page cache
     if resources is not None:

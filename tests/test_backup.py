@@ -25,8 +25,9 @@ KEYS = {"subject": "name", "observation": "uid", "interaction": "uid", "feedback
         "care_item": "uid", "photo": "uid"}
 LINKS = {"subject_id": "subject", "supersedes_id": "observation", "superseded_by_id": "observation",
          "interaction_id": "interaction", "run_id": "retrain_run", "observation_id": "observation"}
-# derived or transient: not backed up (reminders and alerts are found again from the notes)
-REBUILT = {"_migrations", "lease", "apscheduler_jobs", "sqlite_sequence", "reminder", "alert"}
+# derived or transient: not backed up (reminders and alerts are found again from the notes; the
+# vector index is filled again)
+REBUILT = {"_migrations", "lease", "apscheduler_jobs", "sqlite_sequence", "reminder", "alert", "vector_index"}
 
 
 def tables(home) -> dict:

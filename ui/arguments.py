@@ -26,10 +26,10 @@ def open_memory(args):
     """The home's memory; embedding many notes (an import, catching up after a crash) shows a bar."""
     from memory.store import Memory
 
-    return Memory.open(home_arg(args), progress=None if getattr(args, "json", False) else _progress_bar)
+    return Memory.open(home_arg(args), progress=None if getattr(args, "json", False) else progress_bar)
 
 
-def _progress_bar(total: int):
+def progress_bar(total: int):
     from tqdm import tqdm
 
     bar = tqdm(total=total, desc="indexing notes for search", unit="note", file=sys.stderr, leave=False)

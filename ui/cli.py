@@ -22,13 +22,13 @@ class Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """One registry: each module of commands adds its own to the same parser (none imports this one)."""
-    from ui import care_commands, commands, learning_commands
+    from ui import care_commands, commands, learning_commands, settings_commands
 
     p = Parser(prog="memoloop", description="A companion that remembers what happened and learns from your corrections.")
     p.add_argument("--home", help=HOME_HELP)
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
     common = common_options()
-    for module in (commands, care_commands, learning_commands):
+    for module in (commands, care_commands, learning_commands, settings_commands):
         module.register(sub, common)
     return p
 

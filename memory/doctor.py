@@ -1,0 +1,59 @@
+"""`memoloop doctor`: which engines hold a home's notes, their versions, and whether they answer."""
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import asdict, dataclass
+
+from sqlalchemy import text
+
+from memory.errors import MemoloopError
+from memory.models import LIVE
+from memory.store import Memory
+
+
+@dataclass
+class EngineCheck:
+    role: str  # "database" or "search index"
+    engine: str
+    version: str  # "" when it does not answer to say
+    where: str
+    answers: bool
+    detail: str  # what it holds, or why it does not answer
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    def line(self) -> str:
+        state = "answers" if self.answers else "does NOT answer"
+        return f"{self.role}: {' '.join(filter(None, [self.engine, self.version]))} at {self.where}: {state}; {self.detail}"
+
+
+def check(mem: Memory) -> list[EngineCheck]:
+    return [_database(mem), _index(mem)]
+
+
+def _database(mem: Memory) -> EngineCheck:
+    try:
+        with mem.engine.connect() as conn:
+            notes = conn.execute(text(f"SELECT count(*) FROM observation o WHERE {LIVE}")).scalar_one()
+        return EngineCheck("database", "SQLite", sqlite3.sqlite_version, str(mem.home.db_path), True, f"{notes} notes")
+    except Exception as exc:  # a report: every failure is said, none raised
+        return EngineCheck("database", "SQLite", sqlite3.sqlite_version, str(mem.home.db_path), False,
+                           str(exc).splitlines()[0][:200])
+
+
+def _index(mem: Memory) -> EngineCheck:
+    import chromadb
+
+    server = mem.engines.chroma
+    engine, where = ("Chroma (embedded)", str(mem.home.chroma_dir)) if server is None else ("Chroma server", str(server))
+    try:
+        index = mem.index  # opening it catches it up with the database
+        version = chromadb.__version__ if server is None else index.client.get_version()
+        if index.database:
+            where += f" (database {index.database})"
+        return EngineCheck("search index", engine, version, where, True,
+                           f"{index.count()} notes indexed, {mem.pending()} waiting")
+    except MemoloopError as exc:  # damaged folder, server down: the error says what to do
+        return EngineCheck("search index", engine, chromadb.__version__ if server is None else "", where, False,
+                           str(exc))
