@@ -28,8 +28,14 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
 	  echo "chromium could not be installed: the browser test will be skipped"
 
+# Then the tests of what the search index serves run again on a Chroma server (`chroma run`, started
+# by tests/conftest.py on loopback): the same journal, recall, backup and schedule on either engine.
+SERVER_TESTS := tests/test_journal.py tests/test_recall.py tests/test_durability.py tests/test_transfer.py \
+	tests/test_backup.py tests/test_cli_memory.py tests/test_schedule.py
+
 test: setup browser
 	$(BIN)/python -m pytest
+	MEMOLOOP_TEST_INDEX=server $(BIN)/python -m pytest $(SERVER_TESTS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .cache

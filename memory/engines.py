@@ -8,6 +8,11 @@ from __future__ import annotations
 
 import json
 import os
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -80,3 +85,34 @@ class Engines:
 
     def save(self, root: Path) -> None:
         write_atomic(Path(root) / FILE, json.dumps(asdict(self), indent=2))
+
+
+@contextmanager
+def chroma_server(path: Path, port: int | None = None, wait: float = 60):
+    """A Chroma server (`chroma run`, from the chromadb package) on loopback, storing in `path`, on
+    `port` (a free one unless given): its URL while it runs. For the tests, the benches, and trying
+    server mode on one machine; a real install runs `chroma run` as a service of its own."""
+    path = Path(path)
+    if port is None:
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+    log_path = path.parent / f"{path.name}.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen([str(Path(sys.executable).with_name("chroma")), "run", "--path", str(path),
+                                 "--host", "127.0.0.1", "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise MemoloopError(f"chroma run did not start on port {port}: "
+                                        f"{log_path.read_text(errors='replace')[-300:]}") from None
+                time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

@@ -3,16 +3,13 @@ from __future__ import annotations
 
 import os
 import selectors
-import socket
 import subprocess
 import sys
-import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from memory.engines import CHROMA_ENV
+from memory.engines import CHROMA_ENV, chroma_server
 from memory.offline import offline_environment
 
 REPO = Path(__file__).resolve().parent.parent
@@ -20,34 +17,6 @@ offline_environment()  # as every memoloop process does first: offline, quiet, t
 # MEMOLOOP_TEST_INDEX=server runs the tests on a Chroma server started for the session (`make test`
 # runs the memory, recall and transfer tests so, after the whole suite on the embedded index).
 SERVER_MODE = os.environ.get("MEMOLOOP_TEST_INDEX") == "server"
-
-
-@contextmanager
-def chroma_server(path: Path, port: int | None = None):
-    """`chroma run` (from the chromadb package) on a loopback port (a free one unless given): its
-    URL while it runs."""
-    if port is None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-    exe = Path(sys.executable).with_name("chroma")
-    with open(path.parent / f"{path.name}.log", "w") as log:
-        proc = subprocess.Popen([str(exe), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-                                stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert proc.poll() is None and time.monotonic() < deadline, \
-                    f"chroma run did not start: {(path.parent / f'{path.name}.log').read_text()[-500:]}"
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 @pytest.fixture(scope="session")

@@ -9,13 +9,13 @@ from chromadb.config import Settings
 from sqlmodel import select
 
 from memory import journal
-from memory.engines import CHROMA_ENV, FILE, Engines, chroma_address
+from memory.engines import CHROMA_ENV, FILE, Engines, chroma_address, chroma_server
 from memory.errors import MemoloopError
 from memory.index import IndexUnavailable, ObservationIndex
 from memory.models import Observation
 from memory.recall import recall
 from memory.store import Memory
-from tests.conftest import chroma_server, run_cli
+from tests.conftest import run_cli
 
 
 @pytest.fixture(scope="module")

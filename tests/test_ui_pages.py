@@ -11,7 +11,9 @@ from streamlit.testing.v1 import AppTest
 
 from agent.settings import Settings
 from memory import journal
+from memory.engines import Engines, chroma_server
 from memory.interactions import feedback_for, recent_interactions
+from memory.store import Memory
 from memory.transfer import import_file
 from ui import entries
 
@@ -223,6 +225,24 @@ def test_settings_saves_and_shows_errors(mem):
     at.button(key="save_settings").click().run()
     assert "is not a model folder" in at.error[0].value
     assert Settings.load(mem.home).base_model is None
+
+
+def test_settings_moves_the_search_index_to_a_chroma_server_once_it_answers(mem, cats, tmp_path):
+    at = open_page("settings")
+    at.text_input(key="chroma_url").input("localhost:8000")
+    at.button(key="save_index").click().run()
+    assert "Chroma server URL 'localhost:8000' is not valid" in at.error[0].value
+    with chroma_server(tmp_path / "chroma") as url:
+        at.text_input(key="chroma_url").input(url)
+        at.button(key="save_index").click().run()
+        assert not at.error and f"Notes are now searched in {url}" in texts(at)
+        assert Engines.saved(mem.home.root).chroma_url == url
+        with Memory.open(mem.home.root) as fresh:
+            assert fresh.index.server is not None and fresh.index.count() == len(cats) and fresh.pending() == 0
+    at.text_input(key="chroma_url").input("")  # the server is gone: back to the folder
+    at.button(key="save_index").click().run()
+    assert not at.error and "Notes are now searched in the data home" in texts(at)
+    assert Engines.saved(mem.home.root) == Engines()
 
 
 @pytest.mark.slow

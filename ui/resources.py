@@ -13,6 +13,7 @@ import streamlit as st
 
 from memory.errors import MemoloopError
 from memory.home import default_home
+from memory.index import IndexUnavailable
 from memory.store import Memory
 from ui.up import PRELOAD_ENV
 from ui.widgets import sentence
@@ -25,7 +26,10 @@ def home_dir() -> str:
 @st.cache_resource(show_spinner="Opening your journal…", on_release=Memory.close)  # e.g. "Clear cache"
 def _memory(home: str) -> Memory:
     mem = Memory.open(home)
-    mem.index  # opened here, once, so no two sessions race to create the vector index
+    try:
+        mem.index  # opened here, once, so no two sessions race to create the vector index
+    except IndexUnavailable:
+        pass  # a Chroma server that does not answer: notes are still written; a search says so
     return mem
 
 

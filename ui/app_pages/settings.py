@@ -1,7 +1,11 @@
-"""Settings: where the data lives, and which model answers, on what, at what length."""
+"""Settings: where the data lives (and where it is searched), and which model answers, on what, at
+what length."""
+import os
+
 import streamlit as st
 
 from agent.settings import DEVICES, ENGINES, Settings
+from memory.engines import CHROMA_ENV, Engines
 from memory.errors import MemoloopError
 from ui import resources, widgets
 
@@ -50,4 +54,26 @@ if saved:
                  adapter=current.adapter, max_new_tokens=int(length), engine=engine).save(home)
         resources.reload_companion()
         widgets.notify("Settings saved. The next answer uses them.")
+        st.rerun()
+
+st.subheader("Search index")
+st.caption("Your notes always stay in the database in the data home; the search index holds what "
+           "finds them by meaning. A clinic or shelter can share one Chroma server between computers.")
+in_env = CHROMA_ENV in os.environ
+with st.form("index"):
+    url = st.text_input("Chroma server", value=mem.engines.chroma_url or "", disabled=in_env, key="chroma_url",
+                        placeholder="empty: the index in the data home",
+                        help="A Chroma server started with `chroma run --path DIR --port 8000`, as "
+                             "http://HOST:PORT. Memoloop computes the vectors and sends them: the "
+                             "server needs no model.")
+    if in_env:
+        st.caption(f"${CHROMA_ENV} is set where memoloop was started, and it decides.")
+    moved = st.form_submit_button("Use this index", icon=":material/travel_explore:", disabled=in_env,
+                                  key="save_index")
+if moved:
+    with widgets.user_errors():
+        engines = Engines(chroma_url=url.strip() or None)
+        with st.spinner("Putting your notes in the index…"):
+            mem.move_index(engines)
+        widgets.notify(f"Notes are now searched in {engines.chroma_url or 'the data home'}.")
         st.rerun()
