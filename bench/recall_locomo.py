@@ -8,11 +8,14 @@ evidence turns found in the first k, averaged over questions.
 
     .venv/bin/python -m bench.recall_locomo              # all 10 conversations (~5 min)
     .venv/bin/python -m bench.recall_locomo --limit 2    # the first two, for a quick look
+    .venv/bin/python -m bench.recall_locomo --server     # the index on a Chroma server
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import re
 import tempfile
 import time
@@ -187,9 +190,17 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--limit", type=int, help="only the first N conversations")
     p.add_argument("--misses", action="store_true", help="print the questions our recall@10 misses")
+    p.add_argument("--server", action="store_true",
+                   help="the search index on a Chroma server (chroma run on loopback), not in each home")
     args = p.parse_args(argv)
-    text, _ = report(evaluate(load(args.limit), verbose=args.misses))
-    print(text)
+    with contextlib.ExitStack() as stack:
+        if args.server:
+            from memory.engines import CHROMA_ENV, chroma_server
+
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="memoloop-chroma-")))
+            os.environ[CHROMA_ENV] = stack.enter_context(chroma_server(folder / "data"))
+        text, _ = report(evaluate(load(args.limit), verbose=args.misses))
+    print(("search index: a Chroma server\n" if args.server else "") + text)
     return 0
 
 

@@ -10,6 +10,8 @@ to `encode` of the same texts.
 
     .venv/bin/python -m bench.recall_scale                    # 1k, 10k, 100k (~15-25 min)
     .venv/bin/python -m bench.recall_scale --sizes 1000 10000 # quicker
+    .venv/bin/python -m bench.recall_scale --server --sizes 10000 100000 --rounds 3
+                        # the embedded index next to a Chroma server, 1, 4 and 8 askers at once
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import argparse
 import random
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -118,11 +121,72 @@ def latencies(mem, plain, now: datetime, rounds: int, vocabulary) -> tuple[list[
     return ours, raw
 
 
+def concurrent(mem, askers: int, rounds: int, now: datetime, vocabulary) -> list[float]:
+    """Milliseconds of each question when `askers` threads share the journal, as the app's sessions
+    do, each asking the 12 questions `rounds` times."""
+    from memory.recall import recall
+
+    def ask(n: int) -> list[float]:
+        took = []
+        for q in (QUESTIONS[n % len(QUESTIONS):] + QUESTIONS[:n % len(QUESTIONS)]) * rounds:
+            t0 = time.perf_counter()
+            recall(mem, q, k=5, now=now, vocabulary=vocabulary)
+            took.append((time.perf_counter() - t0) * 1000)
+        return took
+    with ThreadPoolExecutor(askers) as pool:
+        return [ms for took in pool.map(ask, range(askers)) for ms in took]
+
+
+def server_side_by_side(sizes: list[int], rounds: int, askers: list[int]) -> None:
+    """Embedded index vs a Chroma server (`chroma run` on loopback), each in its own home holding
+    the same notes: bulk import, then recall with 1, 4 and 8 askers at once, the two modes taking
+    turns at each step so both see the same machine."""
+    from agent.pack import load_pack
+    from memory import journal
+    from memory.engines import Engines, chroma_server
+    from memory.store import Memory
+
+    vocabulary, now = load_pack().vocabulary, START + timedelta(days=3660)
+    rows, imports = [], []
+    with tempfile.TemporaryDirectory(prefix="memoloop-bench-") as tmp:
+        tmp = Path(tmp)
+        with chroma_server(tmp / "chroma") as url:
+            homes = {"embedded": Memory.open(tmp / "embedded", engines=Engines()),
+                     "server": Memory.open(tmp / "server", engines=Engines(chroma_url=url))}
+            for mem in homes.values():
+                for cat in CATS:
+                    journal.add_subject(mem, cat)
+            have = 0
+            for size in sizes:
+                batch = notes(size - have, seed=size)
+                for mode, mem in homes.items():
+                    imports.append([mode, f"+{len(batch)}", len(batch) / grow(mem, batch, tmp)])
+                have = size
+                for mem in homes.values():
+                    concurrent(mem, 1, 1, START, vocabulary)  # warm up
+                for n in askers:
+                    took = {mode: concurrent(mem, n, rounds, now, vocabulary) for mode, mem in homes.items()}
+                    e, s = took["embedded"], took["server"]
+                    rows.append([size, n, percentile(e, 50), percentile(e, 95), percentile(s, 50),
+                                 percentile(s, 95), percentile(s, 95) / percentile(e, 95)])
+                print(f"{size}: done", flush=True)
+            for mem in homes.values():
+                mem.close()
+    print(table(["notes", "askers", "embedded p50 ms", "embedded p95 ms", "server p50 ms", "server p95 ms",
+                 "p95 server/embedded"], rows))
+    print(table(["index", "import", "notes/s"], imports))
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000], help="journal sizes")
     p.add_argument("--rounds", type=int, default=10, help="times each of the 12 questions is asked per size")
+    p.add_argument("--server", action="store_true",
+                   help="the embedded index next to a Chroma server instead, with 1, 4 and 8 askers at once")
     args = p.parse_args(argv)
+    if args.server:
+        server_side_by_side(sorted(args.sizes), args.rounds, [1, 4, 8])
+        return 0
     from agent.pack import load_pack
     from memory import journal
 

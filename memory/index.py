@@ -11,8 +11,8 @@ collection follows from its SQL row.
 
 The index is embedded (a Chroma folder in the data home, `PersistentClient`) or a Chroma server
 (`HttpClient`, see memory.engines); the embeddings are computed here in both cases, so the server
-needs no model. Each index names the database it mirrors (`uid`), so that SQL's `indexed` flags are
-only trusted for that index (memory.store).
+needs no model. Each index carries a uid, which SQL keeps while its `indexed` flags describe that
+index (memory.store): another index is never trusted with them.
 """
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from memory.errors import MemoloopError
 COLLECTION = "observations"
 HOUSEHOLD_ID = 0  # Chroma metadata has no null: household notes carry subject 0
 MAX_BATCH = 5000  # below Chroma's largest batch (5,461 here)
-IDENTITY = "memoloop-identity"  # an empty collection whose metadata names the database mirrored
+IDENTITY = "memoloop-identity"  # an empty collection whose metadata carries the index's uid
 
 
 class IndexDamaged(MemoloopError):
@@ -142,7 +142,7 @@ class ObservationIndex:
             yield
 
     def uid(self) -> str | None:
-        """The uid of the database this index mirrors (None: a new index, or one made before uids)."""
+        """The uid this index carries (None: a new index, or one made before uids)."""
         from chromadb.errors import NotFoundError
 
         with self._answering():
@@ -150,12 +150,12 @@ class ObservationIndex:
                 found = self.client.get_collection(IDENTITY, embedding_function=self.embedder)
             except NotFoundError:
                 return None
-            return (found.metadata or {}).get("database")
+            return (found.metadata or {}).get("uid")
 
     def set_uid(self, uid: str) -> None:
         with self._writing():
             self.client.get_or_create_collection(IDENTITY, embedding_function=self.embedder).modify(
-                metadata={"database": uid})
+                metadata={"uid": uid})
 
     def _add_known(self, names) -> None:
         for name in names:

@@ -236,12 +236,14 @@ def test_settings_moves_the_search_index_to_a_chroma_server_once_it_answers(mem,
         at.text_input(key="chroma_url").input(url)
         at.button(key="save_index").click().run()
         assert not at.error and f"Notes are now searched in {url}" in texts(at)
+        assert f"Their search index is on the Chroma server {url}." in at.sidebar.caption[0].value
         assert Engines.saved(mem.home.root).chroma_url == url
         with Memory.open(mem.home.root) as fresh:
             assert fresh.index.server is not None and fresh.index.count() == len(cats) and fresh.pending() == 0
     at.text_input(key="chroma_url").input("")  # the server is gone: back to the folder
     at.button(key="save_index").click().run()
     assert not at.error and "Notes are now searched in the data home" in texts(at)
+    assert "Nothing leaves this machine." in at.sidebar.caption[0].value
     assert Engines.saved(mem.home.root) == Engines()
 
 

@@ -3,6 +3,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from memory.engines import Engines
+from memory.errors import MemoloopError
 from ui import resources
 
 # Not "pages/": Streamlit treats a pages/ folder beside the entry script as an old-style multipage
@@ -20,10 +22,15 @@ page = st.navigation([
     st.Page(PAGES / "vet_summary.py", title="Vet summary", icon=":material/medical_information:"),
     st.Page(PAGES / "settings.py", title="Settings", icon=":material/settings:"),
 ])
+try:
+    index_server = Engines.of(Path(resources.home_dir())).chroma_url
+except MemoloopError:
+    index_server = None  # the pages say what is wrong
 with st.sidebar:
     st.markdown("### :material/pets: memoloop")
-    st.caption("Your cats' story, kept on this computer. It answers from your own notes "
-               "and learns from your corrections. Nothing leaves this machine.")
+    st.caption("Your cats' story, kept on this computer. It answers from your own notes and learns "
+               "from your corrections. " + (f"Their search index is on the Chroma server {index_server}."
+                                            if index_server else "Nothing leaves this machine."))
 resources.warm_up()
 
 
