@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup up test browser clean
+.PHONY: setup up test browser postgres clean
 
 # torch must be pinned in the same pip command: a CPU build lies on disk (see ../shared/FACTS.md).
 # llama.cpp (the 'fast' extra) is built from source, about 4 min on 2 cores: without OpenMP, whose
@@ -28,12 +28,20 @@ browser:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || \
 	  echo "chromium could not be installed: the browser test will be skipped"
 
-# Then the tests of what the search index serves run again on a Chroma server (`chroma run`, started
-# by tests/conftest.py on loopback): the same journal, recall, backup and schedule on either engine.
+# Server mode's tests start a throwaway PostgreSQL cluster (initdb + pg_ctl, Debian's postgresql); as
+# root (CI) it is installed here, elsewhere those tests are skipped with the reason.
+postgres:
+	@command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || [ "$$(id -u)" != 0 ] || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) || \
+	  echo "postgresql could not be installed: the server-mode tests will be skipped"
+
+# Then the tests of the memory layer run again in server mode, on a PostgreSQL cluster and a Chroma
+# server (`chroma run`), both started by tests/conftest.py on this machine only: the same journal,
+# recall, backup, transfer and schedule on either pair of engines.
 SERVER_TESTS := tests/test_journal.py tests/test_recall.py tests/test_durability.py tests/test_transfer.py \
 	tests/test_backup.py tests/test_cli_memory.py tests/test_schedule.py
 
-test: setup browser
+test: setup browser postgres
 	$(BIN)/python -m pytest
 	MEMOLOOP_TEST_INDEX=server $(BIN)/python -m pytest $(SERVER_TESTS)
 

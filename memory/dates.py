@@ -73,6 +73,11 @@ def as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
+def from_sql(value: datetime | str) -> datetime:
+    """A stored time read by raw SQL (text from SQLite, a naive datetime from PostgreSQL), aware."""
+    return as_utc(value if isinstance(value, datetime) else datetime.fromisoformat(value))
+
+
 def local_day(value: datetime) -> date:
     """The local calendar date of a stored time."""
     return as_utc(value).astimezone(local_tz()).date()

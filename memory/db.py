@@ -1,20 +1,32 @@
-"""The SQLite database: WAL so the UI, CLI and scheduler write at once; migrations on open."""
+"""The database: SQLite in the data home (WAL, so the UI, CLI and scheduler write at once), or a
+PostgreSQL server (memory.engines); migrations on open, one process at a time."""
 from __future__ import annotations
 
 import fcntl
+import zlib
 from contextlib import contextmanager
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
 from memory import migrations
+from memory.errors import MemoloopError
 
 BUSY_TIMEOUT_MS = 30_000
+CONNECT_TIMEOUT_S = 10
+MIGRATION_LOCK = zlib.crc32(b"memoloop migrations")  # the advisory lock's key on PostgreSQL
+
+
+class DatabaseUnavailable(MemoloopError):
+    """The database server does not answer, or refuses us (wrong password, no such database)."""
 
 
 def connect(url: str, *, upto: int | None = None) -> Engine:
     """An engine on `url` with the schema brought up to date (or up to migration `upto`)."""
+    if url.startswith("postgresql"):
+        return _postgres(url, upto)
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine, "connect")
@@ -31,6 +43,35 @@ def connect(url: str, *, upto: int | None = None) -> Engine:
     with _file_lock(lock_path), engine.connect() as conn:
         migrations.apply(conn, upto)
     return engine
+
+
+def _postgres(url: str, upto: int | None) -> Engine:
+    """PostgreSQL through psycopg 3, in UTC (timestamps are stored without an offset, as in SQLite);
+    the migrations run under an advisory lock, so two processes opening it at once apply each once."""
+    engine = create_engine(url, pool_pre_ping=True,
+                           connect_args={"connect_timeout": CONNECT_TIMEOUT_S, "options": "-c timezone=UTC"})
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK})
+            try:
+                migrations.apply(conn, upto)
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK})
+                conn.commit()
+    except OperationalError as exc:
+        engine.dispose()
+        raise unavailable(url, exc) from None
+    return engine
+
+
+def unavailable(url: str, exc: BaseException) -> DatabaseUnavailable:
+    """One line: which server, what it said, what to do."""
+    from memory.engines import DATABASE_ENV, redacted
+
+    said = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return DatabaseUnavailable(f"the database server at '{redacted(url)}' does not answer "
+                               f"({said[0] if said else type(exc).__name__}); start it, or fix the URL "
+                               f"(memoloop settings --database-url, or ${DATABASE_ENV}); nothing was changed")
 
 
 @contextmanager

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 
 from sqlalchemy import text
 
+from memory.engines import redacted
 from memory.errors import MemoloopError
 from memory.models import LIVE
 from memory.store import Memory
@@ -33,13 +34,22 @@ def check(mem: Memory) -> list[EngineCheck]:
 
 
 def _database(mem: Memory) -> EngineCheck:
+    postgres = mem.engine.dialect.name == "postgresql"
+    engine, where = ("PostgreSQL", redacted(mem.database_url)) if postgres else ("SQLite", str(mem.home.db_path))
+    version = "" if postgres else sqlite3.sqlite_version
     try:
         with mem.engine.connect() as conn:
+            if postgres:
+                version = conn.execute(text("SHOW server_version")).scalar_one().split()[0]
             notes = conn.execute(text(f"SELECT count(*) FROM observation o WHERE {LIVE}")).scalar_one()
-        return EngineCheck("database", "SQLite", sqlite3.sqlite_version, str(mem.home.db_path), True, f"{notes} notes")
+        return EngineCheck("database", engine, version, where, True, f"{notes} notes")
     except Exception as exc:  # a report: every failure is said, none raised
-        return EngineCheck("database", "SQLite", sqlite3.sqlite_version, str(mem.home.db_path), False,
-                           str(exc).splitlines()[0][:200])
+        return EngineCheck("database", engine, version, where, False, str(exc).splitlines()[0][:200])
+
+
+def unreachable(url: str, error: MemoloopError) -> list[EngineCheck]:
+    """The report when the database does not answer at all (nothing else can be opened)."""
+    return [EngineCheck("database", "PostgreSQL", "", redacted(url), False, str(error))]
 
 
 def _index(mem: Memory) -> EngineCheck:

@@ -1,7 +1,8 @@
-"""Keyword evidence for recall: the question's concepts, FTS5 candidates and IDF-weighted coverage.
+"""Keyword evidence for recall: the question's concepts, full-text candidates and IDF-weighted coverage.
 
-Words are matched by FTS5 with the porter stemmer ("sneezing" finds "sneezed"); a vocabulary
-(from the domain pack) groups the words people use for one thing ("threw up" = vomit).
+Words are matched with stemming ("sneezing" finds "sneezed"): by FTS5 with the porter stemmer on
+SQLite, by a tsvector column with English stemming on PostgreSQL; a vocabulary (from the domain
+pack) groups the words people use for one thing ("threw up" = vomit).
 """
 from __future__ import annotations
 
@@ -47,8 +48,32 @@ class Concept:
 
     @property
     def fts(self) -> str:
+        """An FTS5 query: any of the words (each a phrase)."""
         star = "*" if self.prefix else ""
         return " OR ".join('"' + w.replace('"', "") + '"' + star for w in self.words)
+
+    @property
+    def tsquery(self) -> str:
+        """The same as a PostgreSQL tsquery: "threw up" -> (threw <-> up); only letters and digits
+        reach the query, so no word can be read as its syntax."""
+        star = ":*" if self.prefix else ""
+        phrases = [" <-> ".join(tokens) + star for tokens in (_tokens(w) for w in self.words) if tokens]
+        return "(" + " | ".join(phrases) + ")" if phrases else ""
+
+    def query(self, conn) -> str:
+        return self.tsquery if _postgres(conn) else self.fts
+
+
+def _tokens(text_: str) -> list[str]:
+    return re.findall(r"[^\W_]+", text_.lower())
+
+
+def _postgres(conn) -> bool:
+    return conn.dialect.name == "postgresql"
+
+
+def _any(conn, queries: list[str]) -> str:
+    return (" | " if _postgres(conn) else " OR ").join(q for q in queries if q)
 
 
 def terms(question: str) -> list[str]:
@@ -116,8 +141,9 @@ class WeighedConcepts:
 def weigh(conn, concepts_: list[Concept]) -> WeighedConcepts:
     # max(id) stands for the number of notes: FTS counts deleted ones too, and it costs no scan.
     total = conn.execute(text("SELECT max(id) FROM observation")).scalar_one() or 1
-    df = [conn.execute(text("SELECT count(*) FROM observation_fts WHERE observation_fts MATCH :q"),
-                       {"q": c.fts}).scalar_one() for c in concepts_]
+    count = ("SELECT count(*) FROM observation WHERE search @@ to_tsquery('english', :q)" if _postgres(conn) else
+             "SELECT count(*) FROM observation_fts WHERE observation_fts MATCH :q")
+    df = [conn.execute(text(count), {"q": c.query(conn)}).scalar_one() if c.query(conn) else 0 for c in concepts_]
     weights = [math.log(1 + (total - d + 0.5) / (d + 0.5)) for d in df]
     return WeighedConcepts(concepts_, df, weights, total)
 
@@ -133,10 +159,18 @@ def candidates(conn, asked: WeighedConcepts, scope, start, end, n) -> list[int]:
     if not telling:
         return []
     where, params = filters(scope, start, end)
-    params.update(n=n, q=" OR ".join(c.fts for c in telling))
-    return [r[0] for r in execute(conn, (
-        f"SELECT o.id FROM observation_fts JOIN observation o ON o.id = observation_fts.rowid "
-        f"WHERE observation_fts MATCH :q AND {where} ORDER BY bm25(observation_fts) LIMIT :n"), params)]
+    params.update(n=n, q=_any(conn, [c.query(conn) for c in telling]))
+    return [r[0] for r in execute(conn, _ranked(conn, where), params)]
+
+
+def _ranked(conn, where: str) -> str:
+    """Notes matching :q and `where`, best first (BM25 in FTS5; ts_rank, normalised by the note's
+    length, on PostgreSQL), at most :n."""
+    if _postgres(conn):
+        return (f"SELECT o.id FROM observation o, to_tsquery('english', :q) q WHERE o.search @@ q AND {where} "
+                f"ORDER BY ts_rank(o.search, q, 1) DESC, o.id LIMIT :n")
+    return (f"SELECT o.id FROM observation_fts JOIN observation o ON o.id = observation_fts.rowid "
+            f"WHERE observation_fts MATCH :q AND {where} ORDER BY bm25(observation_fts) LIMIT :n")
 
 
 def mentions(conn, asked: WeighedConcepts, names: list[str], scope, start, end, n) -> list[int]:
@@ -147,13 +181,13 @@ def mentions(conn, asked: WeighedConcepts, names: list[str], scope, start, end, 
     if not telling or not names:
         return []
     where, params = filters(None, start, end)
+    named = Concept(tuple(names)).query(conn)
+    if not named:
+        return []
     params.update(n=n, scope=[i for i in scope if i] or [-1],
-                  q="(" + " OR ".join(f'"{name}"' for name in names) + ") AND (" +
-                    " OR ".join(c.fts for c in telling) + ")")
-    return [r[0] for r in execute(conn, (
-        f"SELECT o.id FROM observation_fts JOIN observation o ON o.id = observation_fts.rowid "
-        f"WHERE observation_fts MATCH :q AND {where} AND o.subject_id IS NOT NULL AND o.subject_id NOT IN :scope "
-        f"ORDER BY bm25(observation_fts) LIMIT :n"), params)]
+                  q=f"({named}) {'&' if _postgres(conn) else 'AND'} ({_any(conn, [c.query(conn) for c in telling])})")
+    where += " AND o.subject_id IS NOT NULL AND o.subject_id NOT IN :scope"
+    return [r[0] for r in execute(conn, _ranked(conn, where), params)]
 
 
 def coverage(asked: WeighedConcepts, notes: dict[int, tuple[str, str]], found: dict[int, set[int]]) -> dict[int, float]:
@@ -174,10 +208,18 @@ def matching(conn, concepts_: list[Concept], notes: dict[int, tuple[str, str]]) 
     """Which concepts (by position) each note's own words contain, kind credit aside.
 
     The notes are matched in a temporary FTS5 table of just these notes, with the journal's
-    tokenizer: matching against the whole journal would walk every note with a common word.
+    tokenizer: matching against the whole journal would walk every note with a common word. On
+    PostgreSQL the notes' own tsvectors are read by id.
     """
     found: dict[int, set[int]] = {i: set() for i in notes}
     if not concepts_ or not notes:
+        return found
+    if _postgres(conn):
+        for n, c in enumerate(concepts_):
+            if c.tsquery:
+                for r in execute(conn, "SELECT id FROM observation WHERE id IN :ids "
+                                       "AND search @@ to_tsquery('english', :q)", {"ids": list(notes), "q": c.tsquery}):
+                    found[r[0]].add(n)
         return found
     conn.execute(text("CREATE VIRTUAL TABLE IF NOT EXISTS temp.recall_fts "
                       "USING fts5(text, tokenize='porter unicode61')"))

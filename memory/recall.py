@@ -18,7 +18,7 @@ import numpy as np
 from sqlalchemy import bindparam, text
 
 from memory import keywords, timewords
-from memory.dates import as_utc, iso, now as utcnow
+from memory.dates import from_sql, iso, now as utcnow
 from memory.errors import MemoloopError
 from memory.index import HOUSEHOLD_ID
 from memory.models import LIVE
@@ -380,14 +380,18 @@ def _neighbours(conn, ids: list[int]) -> dict[int, list[int]]:
     if not ids:
         return {}
     live = LIVE
+    if conn.dialect.name == "postgresql":
+        before, after = (f"c.happened_at {sign} interval '{NEIGHBOUR_HOURS} hours'" for sign in "-+")
+    else:
+        before, after = (f"datetime(c.happened_at, '{sign}{NEIGHBOUR_HOURS} hours')" for sign in "-+")
     sql = text(f"""
         SELECT c.id,
           (SELECT o.id FROM observation o WHERE {live}
-             AND o.happened_at BETWEEN datetime(c.happened_at, '-{NEIGHBOUR_HOURS} hours') AND c.happened_at
+             AND o.happened_at BETWEEN {before} AND c.happened_at
              AND (o.happened_at < c.happened_at OR (o.happened_at = c.happened_at AND o.id < c.id))
            ORDER BY o.happened_at DESC, o.id DESC LIMIT 1),
           (SELECT o.id FROM observation o WHERE {live}
-             AND o.happened_at BETWEEN c.happened_at AND datetime(c.happened_at, '+{NEIGHBOUR_HOURS} hours')
+             AND o.happened_at BETWEEN c.happened_at AND {after}
              AND (o.happened_at > c.happened_at OR (o.happened_at = c.happened_at AND o.id > c.id))
            ORDER BY o.happened_at, o.id LIMIT 1)
         FROM observation c WHERE c.id IN :ids""").bindparams(bindparam("ids", expanding=True))
@@ -410,7 +414,7 @@ def _rows(conn, ids: list[int]) -> dict:
         return {}
     sql = text(f"SELECT o.id, o.subject_id, o.happened_at, o.kind, o.text FROM observation o "
                f"WHERE o.id IN :ids AND {LIVE}").bindparams(bindparam("ids", expanding=True))
-    return {r.id: _Row(r.subject_id, as_utc(datetime.fromisoformat(r.happened_at)), r.kind, r.text)
+    return {r.id: _Row(r.subject_id, from_sql(r.happened_at), r.kind, r.text)
             for r in conn.execute(sql, {"ids": ids})}
 
 

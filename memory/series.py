@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import text
 
-from memory.dates import as_utc, day_label
+from memory.dates import as_utc, day_label, from_sql
 from memory.models import LIVE
 from memory.store import Memory
 
@@ -203,7 +203,7 @@ def series(mem: Memory, key: str, subject_ids: list[int | None] | None = None,
         for r in conn.execute(sql, params):
             value = _value(key, r.kind, r.text, r.metrics)
             if value is not None:
-                at = as_utc(datetime.fromisoformat(str(r.happened_at)))
+                at = from_sql(r.happened_at)
                 points.append(Point(r.id, at, r.name or "household", value, r.text, r.kind))
     return points
 

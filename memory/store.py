@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import shutil
 import uuid
+from dataclasses import replace
 from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import bindparam, text
@@ -24,9 +25,14 @@ class Memory:
         the home's (memory.engines) unless given."""
         self.home = home
         self.engines = Engines.of(home.root) if engines is None else engines
-        self.engine = db.connect(home.database_url)
+        self.engine = db.connect(self.database_url)
         self.progress = progress
         self._index: ObservationIndex | None = None
+
+    @property
+    def database_url(self) -> str:
+        """The PostgreSQL server's database, or the SQLite file in the home."""
+        return self.engines.database_url or self.home.database_url
 
     @classmethod
     def open(cls, path=None, progress=None, engines: Engines | None = None) -> "Memory":
@@ -69,7 +75,7 @@ class Memory:
                 self._index.close()
             self.engines, self._index = before
             raise
-        engines.save(self.home.root)
+        replace(Engines.saved(self.home.root), chroma_url=engines.chroma_url).save(self.home.root)
         if before[1] is not None:
             before[1].close()
 
@@ -141,7 +147,7 @@ class Memory:
         are cleared first, so a crash in between leaves notes to index, never notes believed indexed)."""
         if empty:
             with self.engine.begin() as conn:
-                conn.execute(text("UPDATE observation SET indexed = 0"))
+                conn.execute(text("UPDATE observation SET indexed = false"))
             index.reset()
         uid = uuid.uuid4().hex
         index.set_uid(uid)
@@ -151,7 +157,7 @@ class Memory:
     def _write_and_mark(self, rows: list[Observation], embeddings) -> int:
         self.write_index(rows, embeddings)
         with self.engine.begin() as conn:
-            conn.execute(text("UPDATE observation SET indexed = 1 WHERE id IN :ids")
+            conn.execute(text("UPDATE observation SET indexed = true WHERE id IN :ids")
                          .bindparams(bindparam("ids", expanding=True)), {"ids": [r.id for r in rows]})
         return len(rows)
 

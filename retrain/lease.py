@@ -9,7 +9,7 @@ from datetime import timedelta, timezone
 
 from sqlalchemy import text
 
-from memory.dates import now
+from memory.dates import from_sql, now
 from memory.store import Memory
 
 TTL = timedelta(seconds=90)
@@ -54,6 +54,6 @@ def holder(mem: Memory, name: str = "retrain") -> str | None:
     """Who holds the lease now (None if free or expired)."""
     with mem.engine.connect() as conn:
         row = conn.execute(text("SELECT holder, expires_at FROM lease WHERE name = :n"), {"n": name}).first()
-    if row is None or row[0] is None or row[1] is None or row[1] < _t(now()):
+    if row is None or row[0] is None or row[1] is None or from_sql(row[1]) < now():
         return None
     return row[0]

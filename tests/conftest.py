@@ -1,22 +1,27 @@
 """Shared fixtures: every test gets its own data home; nothing touches the user's real one."""
 from __future__ import annotations
 
+import itertools
 import os
 import selectors
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from memory.engines import CHROMA_ENV, chroma_server
+from memory.engines import CHROMA_ENV, DATABASE_ENV, Engines, chroma_server, create_database, postgres_server
+from memory.errors import MemoloopError
 from memory.offline import offline_environment
 
 REPO = Path(__file__).resolve().parent.parent
 offline_environment()  # as every memoloop process does first: offline, quiet, torch threads that sleep
-# MEMOLOOP_TEST_INDEX=server runs the tests on a Chroma server started for the session (`make test`
-# runs the memory, recall and transfer tests so, after the whole suite on the embedded index).
+# MEMOLOOP_TEST_INDEX=server runs the tests on a Chroma server and a PostgreSQL cluster started for
+# the session, each test in a database of its own (`make test` runs the memory, recall, transfer and
+# schedule tests so, after the whole suite on the embedded engines).
 SERVER_MODE = os.environ.get("MEMOLOOP_TEST_INDEX") == "server"
+_databases = itertools.count()
 
 
 @pytest.fixture(scope="session")
@@ -29,15 +34,37 @@ def _session_index(tmp_path_factory):
         yield url
 
 
+@pytest.fixture(scope="session")
+def _session_database(tmp_path_factory):
+    """The PostgreSQL cluster in server mode (its `postgres` database's URL); None on SQLite."""
+    if not SERVER_MODE:
+        yield None
+        return
+    folder = Path(f"/tmp/memoloop-pg-{os.getpid()}")  # short: a Unix socket's path has at most 107 bytes
+    try:
+        with postgres_server(folder, durable=False) as url:
+            yield url
+    except MemoloopError as exc:
+        pytest.skip(f"server mode needs PostgreSQL: {exc}")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path, monkeypatch, _session_index):
+def _isolated_home(tmp_path, monkeypatch, _session_index, _session_database):
     """Point MEMOLOOP_HOME at a temp dir so a forgotten --home never writes to ~/.local/share, and
-    the index at the session's (the user's own $MEMOLOOP_CHROMA_URL is never used)."""
+    the engines at the session's: a database of the test's own on its PostgreSQL cluster (saved in
+    the home's engines.json), its Chroma server (the user's own $MEMOLOOP_DATABASE_URL and
+    $MEMOLOOP_CHROMA_URL are never used)."""
     monkeypatch.setenv("MEMOLOOP_HOME", str(tmp_path / "home"))
     if _session_index is None:
         monkeypatch.delenv(CHROMA_ENV, raising=False)
     else:
         monkeypatch.setenv(CHROMA_ENV, _session_index)
+    monkeypatch.delenv(DATABASE_ENV, raising=False)
+    if _session_database is not None:  # the test's home keeps its notes there; any other home it makes, in SQLite
+        (tmp_path / "home").mkdir(mode=0o700)
+        Engines(database_url=create_database(_session_database, f"test{next(_databases)}")).save(tmp_path / "home")
     yield
     resources = sys.modules.get("ui.resources")  # a UI test opened this home's journal in the page cache
     if resources is not None:

@@ -1,15 +1,17 @@
 """A backup restores everything: the database table by table, the files, the active adapter's answers."""
 import hashlib
 import json
-import sqlite3
 import zipfile
 
 import pytest
+from sqlalchemy import create_engine, inspect, select
+from sqlmodel import SQLModel
 
 from agent.answer import Companion
 from agent.settings import Settings
 from memory import journal
 from memory.backup import VERSION, export_backup
+from memory.engines import Engines
 from memory.errors import MemoloopError
 from memory.interactions import add_feedback, get_interaction, save_interaction
 from memory.models import Interaction
@@ -31,17 +33,22 @@ REBUILT = {"_migrations", "lease", "apscheduler_jobs", "sqlite_sequence", "remin
 
 
 def tables(home) -> dict:
-    """Every backed-up table as sorted rows with ids replaced by the keys of the rows they name."""
-    con = sqlite3.connect(home / "memoloop.db")
-    con.row_factory = sqlite3.Row
-    names = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert {n for n in names if not n.startswith("observation_fts")} - REBUILT == set(KEYS)
-    key_of = {t: {r["id"]: r[k] for r in con.execute(f"SELECT id, {k} FROM {t}")} for t, k in KEYS.items()}
+    """Every backed-up table as sorted rows with ids replaced by the keys of the rows they name,
+    read as typed values (the same from SQLite and PostgreSQL)."""
+    url = Engines.of(home).database_url or f"sqlite:///{home / 'memoloop.db'}"
+    engine = create_engine(url)
+    try:
+        names = set(inspect(engine).get_table_names())
+        assert {n for n in names if not n.startswith("observation_fts")} - REBUILT == set(KEYS)
+        with engine.connect() as con:
+            read = {t: [r._asdict() for r in con.execute(select(SQLModel.metadata.tables[t]))] for t in KEYS}
+    finally:
+        engine.dispose()
+    key_of = {t: {r["id"]: r[k] for r in read[t]} for t, k in KEYS.items()}
     out = {}
     for table, key in KEYS.items():
         rows = []
-        for row in con.execute(f"SELECT * FROM {table} ORDER BY {key}"):
-            row = dict(row)
+        for row in sorted(read[table], key=lambda r: r[key]):
             if table != "schedule_policy":
                 del row["id"]
             for column, target in LINKS.items():
@@ -49,13 +56,12 @@ def tables(home) -> dict:
                     row[column] = key_of[target][row[column]]
             for column in ("retrieved", "citations"):
                 if column in row:
-                    row[column] = [{**c, "id": key_of["observation"].get(c["id"])} for c in json.loads(row[column])]
+                    row[column] = [{**c, "id": key_of["observation"].get(c["id"])} for c in row[column]]
             for column in ("path", "log_path"):
                 if row.get(column):
                     row[column] = row[column].replace(str(home), "HOME")
             rows.append(row)
         out[table] = rows
-    con.close()
     return out
 
 

@@ -295,7 +295,7 @@ FORMS = [
     ("pets", lambda at: new_pet(at).input("Nala\x1b"), "add_pet", "control character U+001B"),
     ("pets", lambda at: (new_pet(at).input("Nala"), [t for t in at.text_area if not t.key][0].input("shy\x00")), "add_pet",
      "notes holds the control character U+0000"),
-    ("settings", lambda at: at.text_input[1].input("/nowhere/gemma"), "save_settings", "is not a model folder"),
+    ("settings", lambda at: at.text_input(key="base_model").input("/nowhere/gemma"), "save_settings", "is not a model folder"),
 ]
 
 

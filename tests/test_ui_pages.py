@@ -213,7 +213,7 @@ def test_history_csv_export_imports_back(mem, cats, tmp_path):
 
 def test_settings_saves_and_shows_errors(mem):
     at = open_page("settings")
-    assert at.text_input[0].value == str(mem.home.root)
+    assert at.text_input(key="data_home").value == str(mem.home.root)
     at.selectbox[0].select("cpu")
     at.number_input[0].set_value(96)
     at.button(key="save_settings").click().run()
@@ -221,7 +221,7 @@ def test_settings_saves_and_shows_errors(mem):
     assert (saved.device, saved.max_new_tokens, saved.base_model) == ("cpu", 96, None)
     assert "Settings saved" in texts(at)
 
-    at.text_input[1].input("/nowhere/gemma")
+    at.text_input(key="base_model").input("/nowhere/gemma")
     at.button(key="save_settings").click().run()
     assert "is not a model folder" in at.error[0].value
     assert Settings.load(mem.home).base_model is None
@@ -236,14 +236,14 @@ def test_settings_moves_the_search_index_to_a_chroma_server_once_it_answers(mem,
         at.text_input(key="chroma_url").input(url)
         at.button(key="save_index").click().run()
         assert not at.error and f"Notes are now searched in {url}" in texts(at)
-        assert f"Their search index is on the Chroma server {url}." in at.sidebar.caption[0].value
+        assert f"It keeps the search index on the Chroma server {url}." in at.sidebar.caption[0].value
         assert Engines.saved(mem.home.root).chroma_url == url
         with Memory.open(mem.home.root) as fresh:
             assert fresh.index.server is not None and fresh.index.count() == len(cats) and fresh.pending() == 0
     at.text_input(key="chroma_url").input("")  # the server is gone: back to the folder
     at.button(key="save_index").click().run()
     assert not at.error and "Notes are now searched in the data home" in texts(at)
-    assert "Nothing leaves this machine." in at.sidebar.caption[0].value
+    assert "Everything stays on this computer." in at.sidebar.caption[0].value
     assert Engines.saved(mem.home.root) == Engines()
 
 

@@ -3,7 +3,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from memory.engines import Engines
+from memory.engines import Engines, redacted
 from memory.errors import MemoloopError
 from ui import resources
 
@@ -23,14 +23,16 @@ page = st.navigation([
     st.Page(PAGES / "settings.py", title="Settings", icon=":material/settings:"),
 ])
 try:
-    index_server = Engines.of(Path(resources.home_dir())).chroma_url
+    engines = Engines.of(Path(resources.home_dir()))
 except MemoloopError:
-    index_server = None  # the pages say what is wrong
+    engines = Engines()  # the pages say what is wrong
+servers = [f"the records on the PostgreSQL server {redacted(engines.database_url)}" if engines.database_url else "",
+           f"the search index on the Chroma server {engines.chroma_url}" if engines.chroma_url else ""]
 with st.sidebar:
     st.markdown("### :material/pets: memoloop")
-    st.caption("Your cats' story, kept on this computer. It answers from your own notes and learns "
-               "from your corrections. " + (f"Their search index is on the Chroma server {index_server}."
-                                            if index_server else "Nothing leaves this machine."))
+    st.caption("Your cats' story. It answers from your own notes and learns from your corrections. " +
+               (f"It keeps {' and '.join(filter(None, servers))}." if any(servers)
+                else "Everything stays on this computer."))
 resources.warm_up()
 
 
@@ -39,7 +41,11 @@ def care_toasts() -> None:
     """Care that has come due since the app last said so (found by the scheduler): a toast."""
     from memory import care
 
-    for reminder, item, whose in care.unshown_reminders(resources.memory()):
+    try:
+        mem = resources.open_memory()
+    except MemoloopError:  # the page says what is wrong
+        return
+    for reminder, item, whose in care.unshown_reminders(mem):
         st.toast(f"{whose}: {item.name} is {'overdue' if reminder.status == 'overdue' else 'due today'} "
                  f"(due {reminder.due_on}). See **Today**.", icon=":material/notifications_active:")
 

@@ -33,10 +33,21 @@ def _memory(home: str) -> Memory:
     return mem
 
 
+def open_memory() -> Memory:
+    """The journal of this server's data home, or the MemoloopError that says why it does not open."""
+    return _memory(home_dir())
+
+
+def reopen_memory() -> None:
+    """After the home moved to another database: every page opens the new one."""
+    _memory.clear()
+    reload_companion()
+
+
 def memory() -> Memory:
     """The journal of this server's data home; a problem with the home stops the page with its message."""
     try:
-        return _memory(home_dir())
+        return open_memory()
     except MemoloopError as exc:
         st.error(sentence(exc), icon=":material/error:")
         st.stop()

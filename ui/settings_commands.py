@@ -11,36 +11,53 @@ from ui.arguments import emit, home_arg, open_memory, progress_bar
 
 def cmd_settings(args):
     from agent.settings import Settings
-    from memory.engines import Engines
+    from memory.engines import CHROMA_ENV, DATABASE_ENV, Engines, redacted
     from memory.home import Home
+    from memory.move import move_database
     from memory.store import Memory
 
     home = Home.open(home_arg(args))
-    settings, engines = Settings.load(home), Engines.saved(home.root)
+    settings = Settings.load(home)
     changes = {k: getattr(args, k) for k in ("base_model", "device", "engine", "max_new_tokens")
                if getattr(args, k) is not None}
     if "base_model" in changes:
         changes["base_model"] = changes["base_model"].strip() or None
     settings = replace(settings, **changes)
     settings.check()  # nothing is saved unless every value is valid
+    if args.database_url is not None:  # a URL that is not one is the user's mistake: nothing moves
+        database_url = Engines(database_url=args.database_url.strip() or None).database_url
+    progress = None if args.json else progress_bar
     if args.chroma_url is not None:
-        engines = Engines(chroma_url=args.chroma_url.strip() or None)
-        with Memory.open(home.root, progress=None if args.json else progress_bar) as mem:
-            mem.move_index(engines)  # saved once it answers and holds every note
+        with Memory(home, progress) as mem:
+            mem.move_index(replace(mem.engines, chroma_url=args.chroma_url.strip() or None))  # saved once filled
+    moved = move_database(home, database_url, progress) if args.database_url is not None else None
     if changes:
         settings.save(home)
-    data = {**asdict(settings), "chroma_url": engines.chroma_url}
+    engines = Engines.saved(home.root)
+    data = {**asdict(settings), "chroma_url": engines.chroma_url,
+            "database_url": engines.database_url and redacted(engines.database_url)}
     lines = [f"{k}: {'(default)' if v is None else v}" for k, v in data.items()]
+    if moved is not None:
+        data["moved"] = asdict(moved)
+        lines.append(moved.line())
     in_use = Engines.of(home.root)
-    if in_use != engines:
-        lines.append(f"(the environment's $MEMOLOOP_CHROMA_URL wins: {in_use.chroma_url or 'embedded'})")
+    for field, env in (("chroma_url", CHROMA_ENV), ("database_url", DATABASE_ENV)):
+        if getattr(in_use, field) != getattr(engines, field):
+            lines.append(f"(the environment's ${env} wins: {redacted(getattr(in_use, field) or '') or 'embedded'})")
     emit(args, data, "\n".join(lines))
 
 
 def cmd_doctor(args):
-    from memory.doctor import check
+    from memory.db import DatabaseUnavailable
+    from memory.doctor import check, unreachable
+    from memory.engines import Engines
+    from memory.home import Home
 
-    checks = check(open_memory(args))
+    try:
+        checks = check(open_memory(args))
+    except DatabaseUnavailable as exc:  # said as the report's line, not as an error
+        home = Home.open(home_arg(args))
+        checks = unreachable(Engines.of(home.root).database_url or home.database_url, exc)
     emit(args, [c.to_json() for c in checks], "\n".join(c.line() for c in checks))
     return 0 if all(c.answers for c in checks) else 2
 
@@ -60,6 +77,9 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     p.add_argument("--max-new-tokens", type=_tokens, help="the longest answer, in tokens (16 to 4096)")
     p.add_argument("--chroma-url", help="a Chroma server for the search index, http://HOST:PORT "
                                         "('' for the index in the data home); it must answer")
+    p.add_argument("--database-url", help="a PostgreSQL database for the records, postgresql+psycopg://USER@HOST/DB "
+                                          "('' for the SQLite file in the data home); it must answer, and an "
+                                          "empty one receives this home's records")
     p.set_defaults(run=cmd_settings)
 
     p = sub.add_parser("doctor", parents=[common], help="which engines hold your notes, and whether they answer")

@@ -1,24 +1,58 @@
 """Settings: where the data lives (and where it is searched), and which model answers, on what, at
 what length."""
 import os
+from dataclasses import replace
 
 import streamlit as st
 
 from agent.settings import DEVICES, ENGINES, Settings
-from memory.engines import CHROMA_ENV, Engines
+from memory.engines import CHROMA_ENV, DATABASE_ENV, Engines, redacted
 from memory.errors import MemoloopError
+from memory.home import Home
+from memory.move import move_database
 from ui import resources, widgets
 
 DEVICE_LABELS = {"auto": "Automatic (a GPU if there is one)", "cpu": "CPU", "cuda": "NVIDIA GPU (CUDA)"}
 ENGINE_LABELS = {"auto": "Automatic (llama.cpp where it can, else transformers)", "llama.cpp": "llama.cpp (fast on a CPU)",
                  "transformers": "transformers (as trained)"}
 
-mem = resources.memory()
-home = mem.home
-
 st.title(":material/settings: Settings")
 st.caption("These apply to this data home. Changing the model reloads it before the next answer.")
 widgets.show_notice()
+
+# The database first: when its server does not answer, this is where the user points elsewhere.
+st.subheader("Database")
+st.caption("Every note, question, rating and correction is kept in the database: a file in the data "
+           "home, or a PostgreSQL server that the computers of a household, shelter or clinic share.")
+home = Home.open(resources.home_dir())
+try:
+    saved_engines = Engines.saved(home.root)
+except MemoloopError as exc:
+    st.error(widgets.sentence(exc), icon=":material/error:")
+    saved_engines = Engines()
+db_in_env = DATABASE_ENV in os.environ
+with st.form("database"):
+    db_url = st.text_input("PostgreSQL database", value=redacted(saved_engines.database_url or ""), disabled=db_in_env,
+                           key="database_url", placeholder="empty: the SQLite file in the data home",
+                           help="postgresql+psycopg://USER:PASSWORD@HOST/DATABASE (a Unix socket: "
+                                "postgresql+psycopg://USER@/DATABASE?host=/run/postgresql). An empty "
+                                "database receives this home's records; one already in use is joined.")
+    if db_in_env:
+        st.caption(f"${DATABASE_ENV} is set where memoloop was started, and it decides.")
+    switch = st.form_submit_button("Use this database", icon=":material/database:", disabled=db_in_env,
+                                   key="save_database")
+if switch:
+    with widgets.user_errors():
+        wanted = Engines(database_url=db_url.strip() or None).database_url
+        if db_url.strip() == redacted(saved_engines.database_url or "") and saved_engines.database_url:
+            wanted = saved_engines.database_url  # shown without its password, unchanged
+        with st.spinner("Opening the database and carrying your records over…"):
+            moved = move_database(home, wanted)
+        resources.reopen_memory()
+        widgets.notify(moved.line()[:1].upper() + moved.line()[1:] + ".")
+        st.rerun()
+
+mem = resources.memory()
 
 try:
     current = Settings.load(home)
@@ -27,12 +61,12 @@ except MemoloopError as exc:
     st.caption("The form below shows the defaults; saving it replaces the broken file.")
     current = Settings()
 
-st.text_input("Data home", value=str(home.root), disabled=True,
+st.text_input("Data home", value=str(home.root), disabled=True, key="data_home",
               help="Everything memoloop keeps is in this folder. To use another one, start with "
                    "`memoloop up --home DIR`.")
 
 with st.form("settings"):
-    base = st.text_input("Base model folder", value=current.base_model or "",
+    base = st.text_input("Base model folder", value=current.base_model or "", key="base_model",
                          placeholder="empty: the built-in Gemma 3 270M",
                          help="A local folder with a Gemma model (config.json and .safetensors files), "
                               "e.g. a larger gemma-2-2b-it. Leave empty for the built-in one.")
@@ -57,8 +91,8 @@ if saved:
         st.rerun()
 
 st.subheader("Search index")
-st.caption("Your notes always stay in the database in the data home; the search index holds what "
-           "finds them by meaning. A clinic or shelter can share one Chroma server between computers.")
+st.caption("Your notes always stay in the database; the search index holds what finds them by "
+           "meaning. A clinic or shelter can share one Chroma server between computers.")
 in_env = CHROMA_ENV in os.environ
 with st.form("index"):
     url = st.text_input("Chroma server", value=mem.engines.chroma_url or "", disabled=in_env, key="chroma_url",
@@ -72,7 +106,7 @@ with st.form("index"):
                                   key="save_index")
 if moved:
     with widgets.user_errors():
-        engines = Engines(chroma_url=url.strip() or None)
+        engines = replace(mem.engines, chroma_url=url.strip() or None)
         with st.spinner("Putting your notes in the index…"):
             mem.move_index(engines)
         widgets.notify(f"Notes are now searched in {engines.chroma_url or 'the data home'}.")
