@@ -14,12 +14,13 @@ SHARED = Path(__file__).resolve().parents[2] / "shared"
 
 
 @contextmanager
-def temp_memory():
-    """A fresh data home in a temp dir, removed afterwards."""
+def temp_memory(engines=None):
+    """A fresh data home in a temp dir, removed afterwards; on `engines` (memory.engines) if given."""
     from memory.store import Memory
 
     with tempfile.TemporaryDirectory(prefix="memoloop-bench-") as tmp:
-        yield Memory.open(Path(tmp) / "home")
+        with Memory.open(Path(tmp) / "home", engines=engines) as mem:
+            yield mem
 
 
 def write_jsonl(path: Path, records: list[dict]) -> Path:

@@ -8,7 +8,7 @@ evidence turns found in the first k, averaged over questions.
 
     .venv/bin/python -m bench.recall_locomo              # all 10 conversations (~5 min)
     .venv/bin/python -m bench.recall_locomo --limit 2    # the first two, for a quick look
-    .venv/bin/python -m bench.recall_locomo --server     # the index on a Chroma server
+    .venv/bin/python -m bench.recall_locomo --server     # on PostgreSQL and a Chroma server
 """
 from __future__ import annotations
 
@@ -122,9 +122,14 @@ class Baselines:
         words = re.findall(r"[a-z0-9]+", question.lower())
         if not words:
             return []
-        q = " OR ".join(f'"{w}"' for w in dict.fromkeys(words))
-        sql = text("SELECT rowid FROM observation_fts WHERE observation_fts MATCH :q "
-                   "ORDER BY bm25(observation_fts) LIMIT :n")
+        if self.mem.engine.dialect.name == "postgresql":  # PostgreSQL's own ranking of its full-text search
+            q = " | ".join(dict.fromkeys(words))
+            sql = text("SELECT o.id FROM observation o, to_tsquery('english', :q) q WHERE o.search @@ q "
+                       "ORDER BY ts_rank(o.search, q) DESC, o.id LIMIT :n")
+        else:
+            q = " OR ".join(f'"{w}"' for w in dict.fromkeys(words))
+            sql = text("SELECT rowid FROM observation_fts WHERE observation_fts MATCH :q "
+                       "ORDER BY bm25(observation_fts) LIMIT :n")
         with self.mem.engine.connect() as c:
             return [r[0] for r in c.execute(sql, {"q": q, "n": n})]
 
@@ -142,12 +147,17 @@ def ours(mem, question: str, n: int, now: datetime) -> list[int]:
     return [h.id for h in recall(mem, question, k=n, now=now).hits]
 
 
-def evaluate(conversations: list[Conversation], verbose: bool = False) -> dict:
-    """{method: {category: [(recall@5, recall@10) per question]}} and seconds per method."""
+def evaluate(conversations: list[Conversation], verbose: bool = False, servers=None) -> dict:
+    """{method: {category: [(recall@5, recall@10) per question]}} and seconds per method; `servers`:
+    (a PostgreSQL server's URL, a Chroma server's URL), each conversation in a database of its own."""
+    from memory.engines import Engines, create_database
+
     scores = {m: defaultdict(list) for m in METHODS}
     seconds = defaultdict(float)
     for n, conv in enumerate(conversations):
-        with temp_memory() as mem, tempfile.TemporaryDirectory() as tmp:
+        engines = None if servers is None else \
+            Engines(database_url=create_database(servers[0], f"locomo{n}_{os.getpid()}"), chroma_url=servers[1])
+        with temp_memory(engines) as mem, tempfile.TemporaryDirectory() as tmp:
             dia = build(mem, conv, Path(tmp))
             base = Baselines(mem, list(dia), [t["text"] for t in conv.turns])
             rankers = {"vector": base.vector, "bm25": base.bm25, "rrf": base.rrf,
@@ -191,16 +201,20 @@ def main(argv=None) -> int:
     p.add_argument("--limit", type=int, help="only the first N conversations")
     p.add_argument("--misses", action="store_true", help="print the questions our recall@10 misses")
     p.add_argument("--server", action="store_true",
-                   help="the search index on a Chroma server (chroma run on loopback), not in each home")
+                   help="on server mode's engines: a PostgreSQL cluster (initdb + pg_ctl) and a Chroma server "
+                        "(chroma run), both started here on loopback, instead of SQLite and Chroma in each home")
     args = p.parse_args(argv)
     with contextlib.ExitStack() as stack:
+        servers = None
         if args.server:
-            from memory.engines import CHROMA_ENV, chroma_server
+            from memory.engines import chroma_server, postgres_server
 
-            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="memoloop-chroma-")))
-            os.environ[CHROMA_ENV] = stack.enter_context(chroma_server(folder / "data"))
-        text, _ = report(evaluate(load(args.limit), verbose=args.misses))
-    print(("search index: a Chroma server\n" if args.server else "") + text)
+            folders = [Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="mlb-", dir="/tmp")))
+                       for _ in range(2)]  # short: the PostgreSQL socket's path has at most 107 bytes
+            servers = (stack.enter_context(postgres_server(folders[0])),
+                       stack.enter_context(chroma_server(folders[1] / "chroma")))
+        text, _ = report(evaluate(load(args.limit), verbose=args.misses, servers=servers))
+    print(("engines: PostgreSQL and a Chroma server\n" if args.server else "") + text)
     return 0
 
 

@@ -11,7 +11,8 @@ to `encode` of the same texts.
     .venv/bin/python -m bench.recall_scale                    # 1k, 10k, 100k (~15-25 min)
     .venv/bin/python -m bench.recall_scale --sizes 1000 10000 # quicker
     .venv/bin/python -m bench.recall_scale --server --sizes 10000 100000 --rounds 3
-                        # the embedded index next to a Chroma server, 1, 4 and 8 askers at once
+                        # embedded (SQLite, Chroma folder) next to server mode (PostgreSQL, a
+                        # Chroma server), 1, 4 and 8 askers at once
 """
 from __future__ import annotations
 
@@ -138,21 +139,24 @@ def concurrent(mem, askers: int, rounds: int, now: datetime, vocabulary) -> list
 
 
 def server_side_by_side(sizes: list[int], rounds: int, askers: list[int]) -> None:
-    """Embedded index vs a Chroma server (`chroma run` on loopback), each in its own home holding
-    the same notes: bulk import, then recall with 1, 4 and 8 askers at once, the two modes taking
-    turns at each step so both see the same machine."""
+    """Embedded engines (SQLite and a Chroma folder) vs server mode (a PostgreSQL cluster and a Chroma
+    server, `chroma run`, both on this machine), each in its own home holding the same notes: bulk
+    import, then recall with 1, 4 and 8 askers at once, the two modes taking turns at each step so
+    both see the same machine."""
     from agent.pack import load_pack
     from memory import journal
-    from memory.engines import Engines, chroma_server
+    from memory.engines import Engines, chroma_server, create_database, postgres_server
     from memory.store import Memory
 
     vocabulary, now = load_pack().vocabulary, START + timedelta(days=3660)
     rows, imports = [], []
-    with tempfile.TemporaryDirectory(prefix="memoloop-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="memoloop-bench-") as tmp, \
+            tempfile.TemporaryDirectory(prefix="mlb-", dir="/tmp") as pg:  # short: the socket's path
         tmp = Path(tmp)
-        with chroma_server(tmp / "chroma") as url:
+        with chroma_server(tmp / "chroma") as url, postgres_server(Path(pg)) as server:
+            database = create_database(server, "scale")
             homes = {"embedded": Memory.open(tmp / "embedded", engines=Engines()),
-                     "server": Memory.open(tmp / "server", engines=Engines(chroma_url=url))}
+                     "server": Memory.open(tmp / "server", engines=Engines(chroma_url=url, database_url=database))}
             for mem in homes.values():
                 for cat in CATS:
                     journal.add_subject(mem, cat)
@@ -182,7 +186,8 @@ def main(argv=None) -> int:
     p.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000], help="journal sizes")
     p.add_argument("--rounds", type=int, default=10, help="times each of the 12 questions is asked per size")
     p.add_argument("--server", action="store_true",
-                   help="the embedded index next to a Chroma server instead, with 1, 4 and 8 askers at once")
+                   help="the embedded engines next to server mode's (PostgreSQL, a Chroma server) instead, "
+                        "with 1, 4 and 8 askers at once")
     args = p.parse_args(argv)
     if args.server:
         server_side_by_side(sorted(args.sizes), args.rounds, [1, 4, 8])

@@ -20,7 +20,7 @@ MIGRATION_LOCK = zlib.crc32(b"memoloop migrations")  # the advisory lock's key o
 
 
 class DatabaseUnavailable(MemoloopError):
-    """The database server does not answer, or refuses us (wrong password, no such database)."""
+    """The database server does not answer, or refuses memoloop (a wrong password, no such database)."""
 
 
 def connect(url: str, *, upto: int | None = None) -> Engine:
@@ -69,8 +69,8 @@ def unavailable(url: str, exc: BaseException) -> DatabaseUnavailable:
     from memory.engines import DATABASE_ENV, redacted
 
     said = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    return DatabaseUnavailable(f"the database server at '{redacted(url)}' does not answer "
-                               f"({said[0] if said else type(exc).__name__}); start it, or fix the URL "
+    return DatabaseUnavailable(f"cannot open the database at '{redacted(url)}' "
+                               f"({said[0] if said else type(exc).__name__}); start its server, or fix the URL "
                                f"(memoloop settings --database-url, or ${DATABASE_ENV}); nothing was changed")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import shutil
 import socket
 import subprocess
@@ -155,7 +156,8 @@ def chroma_server(path: Path, port: int | None = None, wait: float = 60):
 def postgres_server(path: Path, durable: bool = True):
     """A throwaway PostgreSQL cluster in `path` (`initdb` + `pg_ctl` from Debian's postgresql), on a
     Unix socket in that folder and no network: the URL of its `postgres` database while it runs. For
-    the tests and the benches; a real install points memoloop at its own server. As root the
+    the tests and the benches; a real install points memoloop at its own server. The user
+    `memoloop` signs in with a password made here (in the URL). As root the
     cluster runs as the `postgres` user (PostgreSQL refuses to run as root). `durable=False` skips
     fsync, for tests only."""
     initdb = shutil.which("initdb") or next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))), None)
@@ -163,7 +165,7 @@ def postgres_server(path: Path, durable: bool = True):
         raise MemoloopError("PostgreSQL is not installed (no initdb); on Debian: apt-get install postgresql")
     bin_dir = Path(initdb).resolve().parent
     path = Path(path)
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(parents=True, exist_ok=True)  # its parents must let the postgres user through
     as_user = []
     if os.geteuid() == 0:
         shutil.chown(path, "postgres")
@@ -174,12 +176,18 @@ def postgres_server(path: Path, durable: bool = True):
         if done.returncode != 0:
             raise MemoloopError(f"{Path(cmd[0]).name} failed: {(done.stderr or done.stdout).strip()[-300:]}")
 
-    data = path / "data"
-    run(str(bin_dir / "initdb"), "-D", str(data), "-U", "memoloop", "--auth=trust", "-E", "UTF8", "--no-sync")
+    data, password = path / "data", secrets.token_hex(12)
+    (path / "password").write_text(password)  # read once by initdb, then gone
+    (path / "password").chmod(0o600)
+    if as_user:
+        shutil.chown(path / "password", "postgres")
+    run(str(bin_dir / "initdb"), "-D", str(data), "-U", "memoloop", "--auth=scram-sha-256",
+        f"--pwfile={path / 'password'}", "-E", "UTF8", "--no-sync")
+    (path / "password").unlink()
     options = f"-k {path} -c listen_addresses='' -c max_connections=300" + ("" if durable else " -c fsync=off")
     run(str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(path / "log"), "-w", "start", "-o", options)
     try:
-        yield f"postgresql+psycopg://memoloop@/postgres?host={path}"
+        yield f"postgresql+psycopg://memoloop:{password}@/postgres?host={path}"
     finally:
         run(str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
 

@@ -2,8 +2,8 @@
 
 The new database must answer, and its schema is brought up to date before anything is saved. An
 empty one receives everything the home's current database holds, by the same path as a backup
-(memory/backup.py: a .zip written and restored, so ids, links and the learning state travel as
-they do to a new machine); one that already holds notes (a server other computers of the household
+(memory/backup.py: a .zip written and restored, so every row, link, file and the learning state
+travel as they do to a new machine); one that already holds notes (a server other computers of the household
 or clinic already use) is joined as it is, and the old database is left untouched either way.
 """
 from __future__ import annotations
@@ -66,7 +66,9 @@ def move_database(home: Home, database_url: str | None, progress=None) -> Moved:
         if current is not None:
             current.close()
     replace(Engines.saved(home.root), database_url=database_url).save(home.root)
-    return Moved(redacted(database_url) if database_url else str(home.db_path), copied, theirs, mine - copied)
+    same = database_url == engines.database_url  # set again: nothing was left behind
+    return Moved(redacted(database_url) if database_url else str(home.db_path), copied, theirs,
+                 0 if same else mine - copied)
 
 
 def _notes(mem: Memory) -> int:

@@ -13,7 +13,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from memory import journal
-from memory.engines import CHROMA_ENV, DATABASE_ENV, Engines, chroma_server, create_database, postgres_server
+from memory.engines import (CHROMA_ENV, DATABASE_ENV, Engines, chroma_server, create_database, postgres_server,
+                             redacted)
 from memory.errors import MemoloopError
 from memory.move import move_database
 from memory.recall import recall
@@ -55,7 +56,7 @@ def test_a_home_moves_to_postgresql_with_everything_and_back(mem, cats, home_dir
     home = ["--home", str(home_dir)]
     assert main(["settings", "--database-url", database, "--json", *home]) == 0
     said = json.loads(capsys.readouterr().out)
-    assert said["moved"]["copied"] == len(cats) and said["database_url"] == database
+    assert said["moved"]["copied"] == len(cats) and said["database_url"] == redacted(database) and ":***@" in said["database_url"]
     assert Engines.saved(home_dir).database_url == database
     with Memory.open(home_dir) as moved:
         assert moved.engine.dialect.name == "postgresql"
@@ -64,7 +65,7 @@ def test_a_home_moves_to_postgresql_with_everything_and_back(mem, cats, home_dir
         journal.log(moved, "Mochi chased a moth at midnight", subject="Mochi", at="2025-10-01")
     assert main(["doctor", *home]) == 0
     report = capsys.readouterr().out
-    assert "database: PostgreSQL 15" in report and "answers; 10 notes" in report and "memoloop@" in report
+    assert "database: PostgreSQL 15" in report and "answers; 10 notes" in report and "memoloop:***@" in report
 
     # back to the SQLite file: it still holds what it held, and the note written on the server stays there
     assert main(["settings", "--database-url", "", *home]) == 0
@@ -103,7 +104,7 @@ def test_two_homes_on_one_database_and_one_index_share_the_journal(tmp_path, dat
     ("mysql://cat@localhost/journal", ["database URL 'mysql://cat@localhost/journal' is not valid",
                                        "postgresql+psycopg://USER@HOST/DATABASE"]),
     ("postgresql+psycopg://memoloop:secret@/nowhere?host=/tmp/no-server-here",
-     ["the database server at 'postgresql+psycopg://memoloop:***@/nowhere?host=/tmp/no-server-here' does not answer",
+     ["cannot open the database at 'postgresql+psycopg://memoloop:***@/nowhere?host=/tmp/no-server-here'",
       "nothing was changed"]),
 ])
 def test_a_bad_database_url_is_one_line_exit_2_and_changes_nothing(mem, cats, home_dir, capsys, url, words):
@@ -115,6 +116,14 @@ def test_a_bad_database_url_is_one_line_exit_2_and_changes_nothing(mem, cats, ho
     assert Engines.saved(home_dir).database_url is None and (home_dir / "memoloop.db").read_bytes() == before
 
 
+def test_a_wrong_password_is_one_line_and_never_shown(mem, cats, home_dir, database, capsys):
+    mem.close()
+    wrong = make_url(database).set(password="not-the-password").render_as_string(hide_password=False)
+    assert main(["settings", "--database-url", wrong, "--home", str(home_dir)]) == 2
+    line = one_line(capsys, "cannot open the database", 'password authentication failed for user "memoloop"', "memoloop:***@")
+    assert "not-the-password" not in line and Engines.saved(home_dir).database_url is None
+
+
 def test_a_database_that_stops_answering_is_one_line_everywhere_and_can_be_left(home_dir, server, capsys):
     url = create_database(server, f"gone{next(_names)}")
     home = ["--home", str(home_dir)]
@@ -123,10 +132,14 @@ def test_a_database_that_stops_answering_is_one_line_everywhere_and_can_be_left(
     with create_engine(server, isolation_level="AUTOCOMMIT").connect() as conn:
         conn.execute(text(f'DROP DATABASE "{make_url(url).database}" WITH (FORCE)'))
     assert main(["log", "Mochi ate well", *home]) == 2
-    one_line(capsys, "does not answer", "does not exist", "memoloop settings --database-url")
+    one_line(capsys, "cannot open the database", "does not exist", "memoloop settings --database-url")
     assert main(["doctor", *home]) == 2
     assert "database: PostgreSQL" in capsys.readouterr().out
-    assert main(["settings", "--database-url", "", *home]) == 0  # back to the file, though the server is gone
+    at = open_page("settings")  # the app says why, and still lets the user point elsewhere
+    assert "Cannot open the database" in at.error[0].value and "does not exist" in at.error[0].value
+    at.text_input(key="database_url").input("")
+    at.button(key="save_database").click().run()
+    assert not at.error and f"Now using {home_dir / 'memoloop.db'} (0 notes)" in texts(at)
     assert main(["log", "Mochi ate well", *home]) == 0
 
 

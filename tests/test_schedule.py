@@ -1,4 +1,6 @@
 """Scheduled retraining with a real APScheduler and a real SQLite job store."""
+import subprocess
+import sys
 import threading
 import time
 from datetime import timedelta
@@ -13,6 +15,7 @@ from memory.interactions import add_feedback, save_interaction
 from memory.models import Interaction, RetrainRun
 from memory.store import Memory
 from retrain import lease, runs, schedule
+from tests.conftest import first_line
 
 TINY = {"max_steps": 2, "grad_accum": 2, "max_len": 256, "gate": {"behaviour_questions": 1}}
 
@@ -36,18 +39,22 @@ def wait_for(condition, seconds=30):
         time.sleep(0.2)
 
 
-def test_job_persists_and_a_misfired_run_is_coalesced_to_one(mem):
-    schedule.set_policy(mem, cron="0 * * * *", min_new_records=5)
+def misfire(mem, hours: int) -> None:
+    """The stored job as a machine that was off for `hours` hourly fire times would have left it."""
     first = schedule.build_scheduler(mem)
     first.start(paused=True)
     schedule.sync(first, mem)
     first.shutdown()
-    # the machine was off for three hourly fire times: edit the stored job as it would have been left
     store = schedule.build_scheduler(mem)._jobstores["default"]
     store.start(first, "default")
     job = store.lookup_job(schedule.JOB_ID)
-    job.next_run_time = now() - timedelta(hours=3)
+    job.next_run_time = now() - timedelta(hours=hours)
     store.update_job(job)
+
+
+def test_job_persists_and_a_misfired_run_is_coalesced_to_one(mem):
+    schedule.set_policy(mem, cron="0 * * * *", min_new_records=5)
+    misfire(mem, 3)
 
     restarted = schedule.start(Memory.open(mem.home.root))  # a new process would open it like this
     try:
@@ -109,3 +116,31 @@ def test_a_stale_lease_is_recovered_and_a_dead_run_marked_failed(mem):
     dead = runs.get(mem, run.id)
     assert dead.status == "failed" and "stopped without finishing" in dead.error
     assert lease.holder(mem) is None
+
+
+SCHEDULER = """
+import sys, time
+from memory.store import Memory
+from retrain import schedule
+scheduler = schedule.start(Memory.open(sys.argv[1]))
+print("started", flush=True)
+time.sleep(120)
+"""
+
+
+def test_two_scheduler_processes_on_one_database_answer_a_due_time_once(mem, home_dir):
+    """Two app processes (say two computers of a clinic on one database) both find the same job due."""
+    schedule.set_policy(mem, cron="0 * * * *", min_new_records=5)
+    misfire(mem, 1)
+    procs = [subprocess.Popen([sys.executable, "-c", SCHEDULER, str(home_dir)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    try:
+        assert [first_line(p.stdout, 120).strip() for p in procs] == ["started", "started"]
+        wait_for(lambda: scheduled_rows(mem))
+        time.sleep(3)  # the other one has had its chance
+        rows = scheduled_rows(mem)
+        assert len(rows) == 1 and rows[0].status == "skipped", [(r.status, r.reason) for r in rows]
+    finally:
+        for p in procs:
+            p.kill()
+            p.communicate(timeout=30)

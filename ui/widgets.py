@@ -1,6 +1,7 @@
 """Small Streamlit pieces every page uses: user errors as messages, notices that survive a rerun."""
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 
 import streamlit as st
@@ -90,3 +91,16 @@ def kind_label(kind: str) -> str:
 def kind_badge(kind: str) -> str:
     """Markdown for a small coloured label of an entry's kind."""
     return f":{KIND_COLOURS.get(kind, 'gray')}-badge[{kind_label(kind)}]"
+
+
+def engine_form(key: str, label: str, value: str, env: str, *, placeholder: str, help: str,
+                button: tuple[str, str, str], url_key: str) -> tuple[str, bool]:
+    """A form for one engine's URL (`button`: label, icon, key); read-only, with a caption saying
+    why, when the environment variable `env` decides. Returns the URL typed and whether it was sent."""
+    in_env = env in os.environ
+    with st.form(key):
+        url = st.text_input(label, value=value, disabled=in_env, key=url_key, placeholder=placeholder, help=help)
+        if in_env:
+            st.caption(f"${env} is set where memoloop was started, and it decides.")
+        sent = st.form_submit_button(button[0], icon=button[1], disabled=in_env, key=button[2])
+    return url, sent

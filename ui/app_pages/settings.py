@@ -1,6 +1,5 @@
 """Settings: where the data lives (and where it is searched), and which model answers, on what, at
 what length."""
-import os
 from dataclasses import replace
 
 import streamlit as st
@@ -30,17 +29,13 @@ try:
 except MemoloopError as exc:
     st.error(widgets.sentence(exc), icon=":material/error:")
     saved_engines = Engines()
-db_in_env = DATABASE_ENV in os.environ
-with st.form("database"):
-    db_url = st.text_input("PostgreSQL database", value=redacted(saved_engines.database_url or ""), disabled=db_in_env,
-                           key="database_url", placeholder="empty: the SQLite file in the data home",
-                           help="postgresql+psycopg://USER:PASSWORD@HOST/DATABASE (a Unix socket: "
-                                "postgresql+psycopg://USER@/DATABASE?host=/run/postgresql). An empty "
-                                "database receives this home's records; one already in use is joined.")
-    if db_in_env:
-        st.caption(f"${DATABASE_ENV} is set where memoloop was started, and it decides.")
-    switch = st.form_submit_button("Use this database", icon=":material/database:", disabled=db_in_env,
-                                   key="save_database")
+db_url, switch = widgets.engine_form(
+    "database", "PostgreSQL database", redacted(saved_engines.database_url or ""), DATABASE_ENV,
+    placeholder="empty: the SQLite file in the data home",
+    help="postgresql+psycopg://USER:PASSWORD@HOST/DATABASE (a Unix socket: "
+         "postgresql+psycopg://USER@/DATABASE?host=/run/postgresql). An empty "
+         "database receives this home's records; one already in use is joined.",
+    button=("Use this database", ":material/database:", "save_database"), url_key="database_url")
 if switch:
     with widgets.user_errors():
         wanted = Engines(database_url=db_url.strip() or None).database_url
@@ -93,17 +88,13 @@ if saved:
 st.subheader("Search index")
 st.caption("Your notes always stay in the database; the search index holds what finds them by "
            "meaning. A clinic or shelter can share one Chroma server between computers.")
-in_env = CHROMA_ENV in os.environ
-with st.form("index"):
-    url = st.text_input("Chroma server", value=mem.engines.chroma_url or "", disabled=in_env, key="chroma_url",
-                        placeholder="empty: the index in the data home",
-                        help="A Chroma server started with `chroma run --path DIR --port 8000`, as "
-                             "http://HOST:PORT. Memoloop computes the vectors and sends them: the "
-                             "server needs no model.")
-    if in_env:
-        st.caption(f"${CHROMA_ENV} is set where memoloop was started, and it decides.")
-    moved = st.form_submit_button("Use this index", icon=":material/travel_explore:", disabled=in_env,
-                                  key="save_index")
+url, moved = widgets.engine_form(
+    "index", "Chroma server", mem.engines.chroma_url or "", CHROMA_ENV,
+    placeholder="empty: the index in the data home",
+    help="A Chroma server started with `chroma run --path DIR --port 8000`, as "
+         "http://HOST:PORT. Memoloop computes the vectors and sends them: the "
+         "server needs no model.",
+    button=("Use this index", ":material/travel_explore:", "save_index"), url_key="chroma_url")
 if moved:
     with widgets.user_errors():
         engines = replace(mem.engines, chroma_url=url.strip() or None)
