@@ -20,7 +20,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from memory.errors import MemoloopError
 from memory.files import write_atomic
@@ -195,7 +195,6 @@ def postgres_server(path: Path, durable: bool = True):
 def create_database(server_url: str, name: str) -> str:
     """A new, empty database `name` on the server of `server_url`: its URL."""
     from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
 
     engine = create_engine(server_url, isolation_level="AUTOCOMMIT")
     try:
@@ -203,4 +202,5 @@ def create_database(server_url: str, name: str) -> str:
             conn.execute(text(f'CREATE DATABASE "{name}"'))
     finally:
         engine.dispose()
-    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    parts = urlsplit(server_url)
+    return urlunsplit(parts._replace(path=f"/{name}"))  # as written (a socket's path stays readable)

@@ -21,7 +21,7 @@ from memory.recall import recall
 from memory.store import Memory
 from tests.conftest import run_cli
 from tests.test_backup import answer, files, lived_in, tables  # noqa: F401  (lived_in: a fixture)
-from tests.test_ui_pages import open_page, texts
+from tests.test_ui_pages import engine_field, open_page, texts
 from ui.cli import main
 
 _names = iter(range(10 ** 6))
@@ -137,7 +137,7 @@ def test_a_database_that_stops_answering_is_one_line_everywhere_and_can_be_left(
     assert "database: PostgreSQL" in capsys.readouterr().out
     at = open_page("settings")  # the app says why, and still lets the user point elsewhere
     assert "Cannot open the database" in at.error[0].value and "does not exist" in at.error[0].value
-    at.text_input(key="database_url").input("")
+    engine_field(at, "database_url").input("")
     at.button(key="save_database").click().run()
     assert not at.error and f"Now using {home_dir / 'memoloop.db'} (0 notes)" in texts(at)
     assert main(["log", "Mochi ate well", *home]) == 0
@@ -159,14 +159,15 @@ def test_two_processes_opening_a_new_database_migrate_it_once(tmp_path, database
 
 def test_the_settings_page_moves_the_records_to_a_database(mem, cats, database):
     at = open_page("settings")
-    at.text_input(key="database_url").input("sqlite:///elsewhere.db")
+    engine_field(at, "database_url").input("sqlite:///elsewhere.db")
     at.button(key="save_database").click().run()
     assert "is not valid" in at.error[0].value
-    at.text_input(key="database_url").input(database)
+    engine_field(at, "database_url").input(database)
     at.button(key="save_database").click().run()
     assert not at.error and f"Moved {len(cats)} notes" in texts(at)
     assert "It keeps the records on the PostgreSQL server" in at.sidebar.caption[0].value
     assert Engines.saved(mem.home.root).database_url == database
+    assert engine_field(at, "database_url").value == redacted(database) != database  # no password on screen
 
 
 def test_run_cli_uses_the_saved_database(home_dir, database):

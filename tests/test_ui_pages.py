@@ -32,6 +32,11 @@ def texts(at: AppTest) -> str:
     return "\n".join([m.value for m in at.markdown] + [t.value for t in at.text] + [c.value for c in at.caption])
 
 
+def engine_field(at, name: str):
+    """The Settings page's field for one engine's URL (its key carries the value it shows)."""
+    return next(w for w in at.text_input if (w.key or "").startswith(f"{name}-"))
+
+
 def test_ask_shows_a_measured_series_and_what_the_guard_left_out(mem, cats, tiny_gemma_dir):
     """The tiny random model writes noise: the page says what was left out; a weight trend is a chart."""
     Settings(base_model=str(tiny_gemma_dir), device="cpu", max_new_tokens=24).save(mem.home)
@@ -229,18 +234,18 @@ def test_settings_saves_and_shows_errors(mem):
 
 def test_settings_moves_the_search_index_to_a_chroma_server_once_it_answers(mem, cats, tmp_path):
     at = open_page("settings")
-    at.text_input(key="chroma_url").input("localhost:8000")
+    engine_field(at, "chroma_url").input("localhost:8000")
     at.button(key="save_index").click().run()
     assert "Chroma server URL 'localhost:8000' is not valid" in at.error[0].value
     with chroma_server(tmp_path / "chroma") as url:
-        at.text_input(key="chroma_url").input(url)
+        engine_field(at, "chroma_url").input(url)
         at.button(key="save_index").click().run()
         assert not at.error and f"Notes are now searched in {url}" in texts(at)
         assert f"It keeps the search index on the Chroma server {url}." in at.sidebar.caption[0].value
         assert Engines.saved(mem.home.root).chroma_url == url
         with Memory.open(mem.home.root) as fresh:
             assert fresh.index.server is not None and fresh.index.count() == len(cats) and fresh.pending() == 0
-    at.text_input(key="chroma_url").input("")  # the server is gone: back to the folder
+    engine_field(at, "chroma_url").input("")  # the server is gone: back to the folder
     at.button(key="save_index").click().run()
     assert not at.error and "Notes are now searched in the data home" in texts(at)
     assert "Everything stays on this computer." in at.sidebar.caption[0].value

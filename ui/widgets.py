@@ -1,6 +1,7 @@
 """Small Streamlit pieces every page uses: user errors as messages, notices that survive a rerun."""
 from __future__ import annotations
 
+import hashlib
 import os
 from contextlib import contextmanager
 
@@ -96,10 +97,14 @@ def kind_badge(kind: str) -> str:
 def engine_form(key: str, label: str, value: str, env: str, *, placeholder: str, help: str,
                 button: tuple[str, str, str], url_key: str) -> tuple[str, bool]:
     """A form for one engine's URL (`button`: label, icon, key); read-only, with a caption saying
-    why, when the environment variable `env` decides. Returns the URL typed and whether it was sent."""
+    why, when the environment variable `env` decides. Returns the URL typed and whether it was sent.
+    The field's key carries the value shown, so once a new URL is saved the field shows it as saved
+    (a password typed in it does not stay on screen); `url_key` starts the key (engine_field finds it)."""
     in_env = env in os.environ
-    with st.form(key):
-        url = st.text_input(label, value=value, disabled=in_env, key=url_key, placeholder=placeholder, help=help)
+    shown = hashlib.sha256(value.encode()).hexdigest()[:8]
+    with st.form(key, clear_on_submit=True):
+        url = st.text_input(label, value=value, disabled=in_env, key=f"{url_key}-{shown}", placeholder=placeholder,
+                            help=help)
         if in_env:
             st.caption(f"${env} is set where memoloop was started, and it decides.")
         sent = st.form_submit_button(button[0], icon=button[1], disabled=in_env, key=button[2])
