@@ -119,10 +119,12 @@ class Baselines:
     def bm25(self, question: str, n: int) -> list[int]:
         from sqlalchemy import text
 
+        from memory.db import postgres
+
         words = re.findall(r"[a-z0-9]+", question.lower())
         if not words:
             return []
-        if self.mem.engine.dialect.name == "postgresql":  # PostgreSQL's own ranking of its full-text search
+        if postgres(self.mem.engine):  # PostgreSQL's own ranking of its full-text search
             q = " | ".join(dict.fromkeys(words))
             sql = text("SELECT o.id FROM observation o, to_tsquery('english', :q) q WHERE o.search @@ q "
                        "ORDER BY ts_rank(o.search, q) DESC, o.id LIMIT :n")

@@ -11,12 +11,16 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
 
-from memory import migrations
 from memory.errors import MemoloopError
 
 BUSY_TIMEOUT_MS = 30_000
 CONNECT_TIMEOUT_S = 10
 MIGRATION_LOCK = zlib.crc32(b"memoloop migrations")  # the advisory lock's key on PostgreSQL
+
+
+def postgres(bind) -> bool:
+    """Whether a connection or engine is on PostgreSQL (else SQLite): the one test of the dialect."""
+    return bind.dialect.name == "postgresql"
 
 
 class DatabaseUnavailable(MemoloopError):
@@ -25,6 +29,8 @@ class DatabaseUnavailable(MemoloopError):
 
 def connect(url: str, *, upto: int | None = None) -> Engine:
     """An engine on `url` with the schema brought up to date (or up to migration `upto`)."""
+    from memory import migrations  # which asks this module for the dialect
+
     if url.startswith("postgresql"):
         return _postgres(url, upto)
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
@@ -48,6 +54,8 @@ def connect(url: str, *, upto: int | None = None) -> Engine:
 def _postgres(url: str, upto: int | None) -> Engine:
     """PostgreSQL through psycopg 3, in UTC (timestamps are stored without an offset, as in SQLite);
     the migrations run under an advisory lock, so two processes opening it at once apply each once."""
+    from memory import migrations
+
     engine = create_engine(url, pool_pre_ping=True,
                            connect_args={"connect_timeout": CONNECT_TIMEOUT_S, "options": "-c timezone=UTC"})
     try:

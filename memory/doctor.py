@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 
 from sqlalchemy import text
 
+from memory.db import postgres
 from memory.engines import redacted
 from memory.errors import MemoloopError
 from memory.models import LIVE
@@ -34,12 +35,12 @@ def check(mem: Memory) -> list[EngineCheck]:
 
 
 def _database(mem: Memory) -> EngineCheck:
-    postgres = mem.engine.dialect.name == "postgresql"
-    engine, where = ("PostgreSQL", redacted(mem.database_url)) if postgres else ("SQLite", str(mem.home.db_path))
-    version = "" if postgres else sqlite3.sqlite_version
+    on_postgres = postgres(mem.engine)
+    engine, where = ("PostgreSQL", redacted(mem.database_url)) if on_postgres else ("SQLite", str(mem.home.db_path))
+    version = "" if on_postgres else sqlite3.sqlite_version
     try:
         with mem.engine.connect() as conn:
-            if postgres:
+            if on_postgres:
                 version = conn.execute(text("SHOW server_version")).scalar_one().split()[0]
             notes = conn.execute(text(f"SELECT count(*) FROM observation o WHERE {LIVE}")).scalar_one()
         return EngineCheck("database", engine, version, where, True, f"{notes} notes")

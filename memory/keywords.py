@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import bindparam, text
 
+from memory.db import postgres
 from memory.index import HOUSEHOLD_ID
 from memory.models import LIVE
 
@@ -61,19 +62,15 @@ class Concept:
         return "(" + " | ".join(phrases) + ")" if phrases else ""
 
     def query(self, conn) -> str:
-        return self.tsquery if _postgres(conn) else self.fts
+        return self.tsquery if postgres(conn) else self.fts
 
 
 def _tokens(text_: str) -> list[str]:
     return re.findall(r"[^\W_]+", text_.lower())
 
 
-def _postgres(conn) -> bool:
-    return conn.dialect.name == "postgresql"
-
-
 def _any(conn, queries: list[str]) -> str:
-    return (" | " if _postgres(conn) else " OR ").join(q for q in queries if q)
+    return (" | " if postgres(conn) else " OR ").join(q for q in queries if q)
 
 
 def terms(question: str) -> list[str]:
@@ -141,7 +138,7 @@ class WeighedConcepts:
 def weigh(conn, concepts_: list[Concept]) -> WeighedConcepts:
     # max(id) stands for the number of notes: FTS counts deleted ones too, and it costs no scan.
     total = conn.execute(text("SELECT max(id) FROM observation")).scalar_one() or 1
-    count = ("SELECT count(*) FROM observation WHERE search @@ to_tsquery('english', :q)" if _postgres(conn) else
+    count = ("SELECT count(*) FROM observation WHERE search @@ to_tsquery('english', :q)" if postgres(conn) else
              "SELECT count(*) FROM observation_fts WHERE observation_fts MATCH :q")
     df = [conn.execute(text(count), {"q": c.query(conn)}).scalar_one() if c.query(conn) else 0 for c in concepts_]
     weights = [math.log(1 + (total - d + 0.5) / (d + 0.5)) for d in df]
@@ -166,7 +163,7 @@ def candidates(conn, asked: WeighedConcepts, scope, start, end, n) -> list[int]:
 def _ranked(conn, where: str) -> str:
     """Notes matching :q and `where`, best first (BM25 in FTS5; ts_rank, normalised by the note's
     length, on PostgreSQL), at most :n."""
-    if _postgres(conn):
+    if postgres(conn):
         return (f"SELECT o.id FROM observation o, to_tsquery('english', :q) q WHERE o.search @@ q AND {where} "
                 f"ORDER BY ts_rank(o.search, q, 1) DESC, o.id LIMIT :n")
     return (f"SELECT o.id FROM observation_fts JOIN observation o ON o.id = observation_fts.rowid "
@@ -185,7 +182,7 @@ def mentions(conn, asked: WeighedConcepts, names: list[str], scope, start, end, 
     if not named:
         return []
     params.update(n=n, scope=[i for i in scope if i] or [-1],
-                  q=f"({named}) {'&' if _postgres(conn) else 'AND'} ({_any(conn, [c.query(conn) for c in telling])})")
+                  q=f"({named}) {'&' if postgres(conn) else 'AND'} ({_any(conn, [c.query(conn) for c in telling])})")
     where += " AND o.subject_id IS NOT NULL AND o.subject_id NOT IN :scope"
     return [r[0] for r in execute(conn, _ranked(conn, where), params)]
 
@@ -214,7 +211,7 @@ def matching(conn, concepts_: list[Concept], notes: dict[int, tuple[str, str]]) 
     found: dict[int, set[int]] = {i: set() for i in notes}
     if not concepts_ or not notes:
         return found
-    if _postgres(conn):
+    if postgres(conn):
         for n, c in enumerate(concepts_):
             if c.tsquery:
                 for r in execute(conn, "SELECT id FROM observation WHERE id IN :ids "

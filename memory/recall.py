@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, text
 
 from memory import keywords, timewords
 from memory.dates import from_sql, iso, now as utcnow
+from memory.db import postgres
 from memory.errors import MemoloopError
 from memory.index import HOUSEHOLD_ID
 from memory.models import LIVE
@@ -380,7 +381,7 @@ def _neighbours(conn, ids: list[int]) -> dict[int, list[int]]:
     if not ids:
         return {}
     live = LIVE
-    if conn.dialect.name == "postgresql":
+    if postgres(conn):
         before, after = (f"c.happened_at {sign} interval '{NEIGHBOUR_HOURS} hours'" for sign in "-+")
     else:
         before, after = (f"datetime(c.happened_at, '{sign}{NEIGHBOUR_HOURS} hours')" for sign in "-+")
