@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import shutil
 import uuid
-from dataclasses import replace
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 from sqlalchemy import bindparam, text
 from sqlmodel import Session, select
