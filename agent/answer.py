@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+import copy
 import time
 from itertools import chain
 from pathlib import Path
@@ -61,6 +62,13 @@ class Companion:
         self.warnings: list[str] = []
         self._knowledge: Knowledge | None = None
         self._model: LoadedModel | None = None
+
+    def for_memory(self, mem: Memory) -> "Companion":
+        """This companion (its model and facts, loaded once) answering into `mem`: the app's view of
+        the household's memory for the person signed in (memory.store.Memory.written_by)."""
+        view = copy.copy(self)
+        view.mem = mem
+        return view
 
     @property
     def knowledge(self) -> Knowledge:

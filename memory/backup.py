@@ -123,7 +123,7 @@ def export_backup(mem: Memory, out: Path | None = None) -> str:
 
 def backup_zip(mem: Memory) -> bytes:
     """The .zip backup as bytes (the History page's download)."""
-    with tempfile.TemporaryDirectory(dir=mem.home.root, prefix=".export-") as tmp:
+    with tempfile.TemporaryDirectory(dir=mem.home.own, prefix=".export-") as tmp:
         return Path(export_backup(mem, Path(tmp) / "backup.zip")).read_bytes()
 
 
@@ -160,7 +160,7 @@ def _out(value):
 
 def _relative(mem: Memory, path: str) -> str:
     try:
-        return Path(path).relative_to(mem.home.root).as_posix() if path else path
+        return Path(path).relative_to(mem.home.own).as_posix() if path else path
     except ValueError:
         return path
 
@@ -175,13 +175,13 @@ def _home_files(mem: Memory):
             if path.is_file():
                 yield f"adapters/{a.version}/{path.relative_to(folder).as_posix()}", path
     for name in FILE_DIRS[1:]:
-        folder = mem.home.root / name
+        folder = mem.home.own / name
         for path in sorted(folder.rglob("*")):
             if path.is_file() and not path.name.startswith("."):
-                yield path.relative_to(mem.home.root).as_posix(), path
+                yield path.relative_to(mem.home.own).as_posix(), path
     for name in FILE_NAMES:
-        if (mem.home.root / name).is_file():
-            yield name, mem.home.root / name
+        if (mem.home.own / name).is_file():
+            yield name, mem.home.own / name
 
 
 def _sha256(path: Path) -> str:
@@ -335,7 +335,7 @@ def _a(ann) -> str:
 
 def restore(mem: Memory, path: Path) -> RestoreReport:
     path = Path(path)
-    for stale in mem.home.root.glob(".restore-*"):  # left by a restore killed over an hour ago
+    for stale in mem.home.own.glob(".restore-*"):  # left by a restore killed over an hour ago
         if time.time() - stale.stat().st_mtime > 3600:
             shutil.rmtree(stale, ignore_errors=True)
     rows, bundle = _open(path)
@@ -403,7 +403,7 @@ def _home_never_retrained(s) -> bool:
 
 def _place_files(mem: Memory, path: Path, bundle: zipfile.ZipFile, listed: list) -> int:
     """Unpack and verify every listed file into a staging folder, then move each into place."""
-    staging = mem.home.root / f".restore-{uuid.uuid4().hex[:8]}"
+    staging = mem.home.own / f".restore-{uuid.uuid4().hex[:8]}"
     try:
         for item in listed:
             name = item.get("path", "") if isinstance(item, dict) else ""
@@ -424,7 +424,7 @@ def _place_files(mem: Memory, path: Path, bundle: zipfile.ZipFile, listed: list)
         for top in sorted(staging.iterdir()) if staging.exists() else []:
             entries = sorted(top.iterdir()) if top.is_dir() else [top]
             for entry in entries:
-                dest = mem.home.root / entry.relative_to(staging)
+                dest = mem.home.own / entry.relative_to(staging)
                 if dest.is_dir():
                     shutil.rmtree(dest)  # nothing points at it: the home never retrained
                 dest.parent.mkdir(parents=True, exist_ok=True)
@@ -538,7 +538,7 @@ def _write(s, mem: Memory, staged, learning: bool, has_files: bool, report: Rest
     for _, values in staged["retrain_run"]:
         values = dict(values)
         if values.get("log_path") and not Path(values["log_path"]).is_absolute():
-            values["log_path"] = str(mem.home.root / values["log_path"])
+            values["log_path"] = str(mem.home.own / values["log_path"])
         row = RetrainRun(**{k: v for k, v in values.items() if k != "id"})
         s.add(row)
         s.flush()

@@ -3,6 +3,7 @@ PostgreSQL server (memory.engines); migrations on open, one process at a time.""
 from __future__ import annotations
 
 import fcntl
+import re
 import zlib
 from contextlib import contextmanager
 
@@ -15,6 +16,7 @@ from memory.errors import MemoloopError
 
 BUSY_TIMEOUT_MS = 30_000
 CONNECT_TIMEOUT_S = 10
+SCHEMA_NAME = re.compile(r"^(public|household_[0-9]+)$")
 MIGRATION_LOCK = zlib.crc32(b"memoloop migrations")  # the advisory lock's key on PostgreSQL
 
 
@@ -27,12 +29,13 @@ class DatabaseUnavailable(MemoloopError):
     """The database server does not answer, or refuses memoloop (a wrong password, no such database)."""
 
 
-def connect(url: str, *, upto: int | None = None) -> Engine:
-    """An engine on `url` with the schema brought up to date (or up to migration `upto`)."""
+def connect(url: str, *, upto: int | None = None, schema: str | None = None) -> Engine:
+    """An engine on `url` with the schema brought up to date (or up to migration `upto`). `schema`:
+    a household's PostgreSQL schema (memory.households), the only one its connections see."""
     from memory import migrations  # which asks this module for the dialect
 
     if url.startswith("postgresql"):
-        return _postgres(url, upto)
+        return _postgres(url, upto, schema)
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine, "connect")
@@ -51,13 +54,17 @@ def connect(url: str, *, upto: int | None = None) -> Engine:
     return engine
 
 
-def _postgres(url: str, upto: int | None) -> Engine:
-    """PostgreSQL through psycopg 3, in UTC (timestamps are stored without an offset, as in SQLite);
-    the migrations run under an advisory lock, so two processes opening it at once apply each once."""
+def _postgres(url: str, upto: int | None, schema: str | None) -> Engine:
+    """PostgreSQL through psycopg 3, in UTC (timestamps are stored without an offset, as in SQLite),
+    in one schema (`public` unless a household's); the migrations run under an advisory lock, so two
+    processes opening it at once apply each once."""
     from memory import migrations
 
+    if not SCHEMA_NAME.match(schema or "public"):
+        raise MemoloopError(f"schema '{schema}' is not a household's schema")
+    options = f"-c timezone=UTC -c search_path={schema or 'public'}"
     engine = create_engine(url, pool_pre_ping=True,
-                           connect_args={"connect_timeout": CONNECT_TIMEOUT_S, "options": "-c timezone=UTC"})
+                           connect_args={"connect_timeout": CONNECT_TIMEOUT_S, "options": options})
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK})

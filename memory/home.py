@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from memory.errors import MemoloopError
@@ -27,6 +27,9 @@ def _private(path: Path, mode: int) -> None:
 @dataclass(frozen=True)
 class Home:
     root: Path
+    # A household's schema in server mode (memory.households): its index, adapters, datasets, logs
+    # and photos live in households/<schema>/; the base models, settings and engines are shared.
+    household: str = ""
 
     @classmethod
     def open(cls, path: str | os.PathLike | None = None) -> "Home":
@@ -48,10 +51,21 @@ class Home:
                 f"data home '{root}' is not writable ({exc.strerror or exc}); "
                 f"pass --home DIR or set {ENV_VAR} to a folder you can write to"
             ) from None
-        home = cls(root.resolve())
-        for sub in (home.chroma_dir, home.models_dir, home.adapters_dir, home.datasets_dir, home.logs_dir):
+        return cls(root.resolve())._made()
+
+    def of(self, household: str) -> "Home":
+        """This home as household `household` (its schema) keeps it; "public" is the home itself."""
+        return replace(self, household="" if household == "public" else household)._made()
+
+    def _made(self) -> "Home":
+        for sub in (self.chroma_dir, self.models_dir, self.adapters_dir, self.datasets_dir, self.logs_dir):
             sub.mkdir(parents=True, exist_ok=True, mode=0o700)
-        return home
+        return self
+
+    @property
+    def own(self) -> Path:
+        """Where this household's own files are: the root, or households/<schema>/."""
+        return self.root / "households" / self.household if self.household else self.root
 
     @property
     def db_path(self) -> Path:
@@ -63,7 +77,7 @@ class Home:
 
     @property
     def chroma_dir(self) -> Path:
-        return self.root / "chroma"
+        return self.own / "chroma"
 
     @property
     def models_dir(self) -> Path:
@@ -71,16 +85,16 @@ class Home:
 
     @property
     def adapters_dir(self) -> Path:
-        return self.root / "adapters"
+        return self.own / "adapters"
 
     @property
     def datasets_dir(self) -> Path:
-        return self.root / "datasets"
+        return self.own / "datasets"
 
     @property
     def logs_dir(self) -> Path:
-        return self.root / "logs"
+        return self.own / "logs"
 
     @property
     def photos_dir(self) -> Path:
-        return self.root / "photos"
+        return self.own / "photos"

@@ -10,6 +10,7 @@ from memory.store import Memory
 
 
 def save_interaction(mem: Memory, interaction: Interaction) -> Interaction:
+    interaction.author = interaction.author or mem.author
     with mem.session() as s:
         s.add(interaction)
         s.commit()
@@ -38,7 +39,7 @@ def add_feedback(mem: Memory, interaction_id: int, *, rating: int = 0, correctio
     get_interaction(mem, interaction_id)
     with mem.session() as s:
         fb = Feedback(interaction_id=interaction_id, rating=rating, correction=correction,
-                      note=note)
+                      note=note, author=mem.author)
         s.add(fb)
         s.commit()
         return fb

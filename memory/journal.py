@@ -192,7 +192,8 @@ def log(mem: Memory, text: str, *, subject: str | None = None, at: str | datetim
     with mem.session() as s:
         subject_id = find_subject(s, subject).id if subject else None
         obs = Observation(subject_id=subject_id, happened_at=happened, kind=kind, text=text,
-                          metrics=check_metrics(metrics), tags=check_tags(list(tags or [])), source=source)
+                          metrics=check_metrics(metrics), tags=check_tags(list(tags or [])), source=source,
+                          author=mem.author)
         s.add(obs)
         s.commit()
     mem.sync_index()
@@ -222,7 +223,7 @@ def correct(mem: Memory, obs_id: int, *, text: str | None = None, at: str | date
             text=clean_text(text) if text is not None else old.text,
             metrics=old.metrics if metrics is None else check_metrics(metrics),
             tags=old.tags if tags is None else check_tags(list(tags)),
-            source=old.source, supersedes_id=old.id,
+            source=old.source, supersedes_id=old.id, author=mem.author,
         )
         s.add(new)
         s.flush()

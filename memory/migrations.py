@@ -309,9 +309,16 @@ def m011_vector_index_uid(conn: Connection) -> None:
     _run(conn, "INSERT INTO vector_index (id, database_uid) VALUES (1, lower(hex(randomblob(16))))")
 
 
+def m012_authors(conn: Connection) -> None:
+    """Who wrote each note, question, rating and correction: a person's login in server mode
+    (memory.households), '' on the embedded journal."""
+    for table in ("observation", "interaction", "feedback"):
+        _run(conn, f"ALTER TABLE {table} ADD COLUMN author VARCHAR NOT NULL DEFAULT ''")
+
+
 MIGRATIONS = [m001_initial, m002_history_and_index_state, m003_keyword_search, m004_interactions,
               m005_learning, m006_schedule, m007_profiles_and_guard, m008_uids, m009_one_adapter_loss_key,
-              m010_care_plan, m011_vector_index_uid]
+              m010_care_plan, m011_vector_index_uid, m012_authors]
 
 
 def apply(conn: Connection, upto: int | None = None) -> list[str]:

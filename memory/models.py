@@ -80,6 +80,7 @@ class Observation(SQLModel, table=True):
     metrics: dict = _json(dict)
     tags: list = _json(list)
     source: str = "cli"
+    author: str = ""  # the login of the person who wrote it (server mode); "" on the embedded journal
     supersedes_id: Optional[int] = Field(default=None, foreign_key="observation.id")
     superseded_by_id: Optional[int] = Field(default=None, foreign_key="observation.id")
     deleted_at: Optional[datetime] = _when(default=None)
@@ -177,6 +178,7 @@ class Interaction(SQLModel, table=True):
     uid: str = _uid()
     asked_at: datetime = _when(default_factory=now)
     question: str
+    author: str = ""  # who asked (a person's login in server mode)
     subject_id: Optional[int] = Field(default=None, foreign_key="subject.id")
     retrieved: list = _json(list)  # [{"id", "score"}] every hit recall returned
     citations: list = _json(list)  # [{"id", "at", "text"}] the notes passed to the model
@@ -205,6 +207,7 @@ class Feedback(SQLModel, table=True):
     rating: int = 0  # +1 up, -1 down, 0 a correction without a rating
     correction: Optional[str] = None
     note: str = ""
+    author: str = ""  # who rated or corrected (a person's login in server mode)
 
 
 class TrainingRecord(SQLModel, table=True):

@@ -1,6 +1,7 @@
 """`Memory`: the database and the vector index of one data home, kept in step."""
 from __future__ import annotations
 
+import copy
 import shutil
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -9,25 +10,47 @@ from dataclasses import replace
 from sqlalchemy import bindparam, text
 from sqlmodel import Session, select
 
-from memory import db
+from memory import db, households
 from memory.engines import Engines
 from memory.home import Home
-from memory.index import IndexDamaged, ObservationIndex, metadata
+from memory.errors import MemoloopError
+from memory.index import IndexDamaged, IndexUnavailable, ObservationIndex, metadata
 from memory.models import Observation
 
 
 class Memory:
     """Opens the home's database (migrating it) and, lazily, its vector index."""
 
-    def __init__(self, home: Home, progress=None, engines: Engines | None = None):
+    def __init__(self, home: Home, progress=None, engines: Engines | None = None, household: str | None = None,
+                 author: str = ""):
         """`progress(total)` -> `tick(n)`: shown whenever notes are embedded into the index (an import,
         or catching up after a crash, which can take minutes for thousands of notes). `engines`:
-        the home's (memory.engines) unless given."""
-        self.home = home
+        the home's (memory.engines) unless given. `household`: in server mode, the household whose
+        records this is (memory.households; None: the first one). `author`: the login of the person
+        whose notes, questions and ratings these are ("" on the embedded journal and the CLI)."""
         self.engines = Engines.of(home.root) if engines is None else engines
-        self.engine = db.connect(self.database_url)
+        self.household = household
+        schema = None
+        if household is not None:
+            if not self.engines.database_url:
+                raise MemoloopError(households.SERVER_ONLY)
+            schema = households.schema_at(self.engines.database_url, household)
+        self.home = home.of(schema) if schema else home
+        self.engine = db.connect(self.database_url, schema=schema)
+        self.author = author
         self.progress = progress
         self._index: ObservationIndex | None = None
+
+    def written_by(self, author: str) -> "Memory":
+        """This memory (the same connections and index) for what `author` writes: a view the app
+        makes for each signed-in person; it is never closed, the memory it came from is."""
+        try:
+            self.index  # opened once, in the memory both share
+        except IndexUnavailable:
+            pass  # a Chroma server that does not answer: a search says so
+        view = copy.copy(self)
+        view.author = author
+        return view
 
     @property
     def database_url(self) -> str:
@@ -35,8 +58,9 @@ class Memory:
         return self.engines.database_url or self.home.database_url
 
     @classmethod
-    def open(cls, path=None, progress=None, engines: Engines | None = None) -> "Memory":
-        return cls(Home.open(path), progress, engines)
+    def open(cls, path=None, progress=None, engines: Engines | None = None, household: str | None = None,
+             author: str = "") -> "Memory":
+        return cls(Home.open(path), progress, engines, household, author)
 
     def close(self) -> None:
         """Release the database connections and the vector index's files; a long-lived process

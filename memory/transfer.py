@@ -70,6 +70,7 @@ def import_file(mem: Memory, path: Path, *, kinds=None, allow_future: bool = Fal
                     raise MemoloopError(f"type {kind_of_row!r} is not valid in a file of notes; use subject or "
                                         "observation (a backup starts with a {\"type\": \"memoloop\"} line)")
                 obs = _observation(record, names, kinds, allow_future)
+                obs.author = mem.author
             except MemoloopError as exc:
                 raise MemoloopError(f"{path} line {number}: {exc}; nothing was imported") from None
             key = (obs.subject_id, iso(obs.happened_at), obs.kind, obs.text)

@@ -122,7 +122,8 @@ def spawn(mem: Memory, run: RetrainRun) -> RetrainRun:
     log_path = mem.home.logs_dir / f"retrain-{run.id}.log"
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "retrain.worker", "--run", str(run.id), "--home", str(mem.home.root)],
+            [sys.executable, "-m", "retrain.worker", "--run", str(run.id), "--home", str(mem.home.root)]
+            + (["--household", mem.household] if mem.household is not None else []),
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
     return update(mem, run.id, pid=proc.pid, log_path=str(log_path))
 

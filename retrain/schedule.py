@@ -100,9 +100,9 @@ def new_records_since_last_success(mem: Memory) -> int:
         return s.exec(feedback).one() + s.exec(imported).one()
 
 
-def scheduled_retrain(home_root: str) -> int | None:
+def scheduled_retrain(home_root: str, household: str | None = None) -> int | None:
     """The scheduled job: claim this cron time, then skip (with the reason) or run one retrain."""
-    with Memory.open(home_root) as mem:  # the scheduler lives for weeks: each tick gives its connections back
+    with Memory.open(home_root, household=household) as mem:  # the scheduler lives for weeks: each tick gives its connections back
         return _scheduled_retrain(mem)
 
 
@@ -164,8 +164,9 @@ def sync(scheduler, mem: Memory) -> None:
         logging.getLogger(__name__).warning("the stored retrain job was unreadable (%s); rebuilt from the schedule", exc)
         scheduler.remove_job(JOB_ID, jobstore="default")
         job = None
-    if job is None or str(job.trigger) != str(trigger) or job.args != (str(mem.home.root),):
-        job = scheduler.add_job(JOB_FUNC, trigger, args=[str(mem.home.root)], id=JOB_ID, jobstore="default",
+    args = (str(mem.home.root),) + ((mem.household,) if mem.household is not None else ())
+    if job is None or str(job.trigger) != str(trigger) or job.args != args:
+        job = scheduler.add_job(JOB_FUNC, trigger, args=list(args), id=JOB_ID, jobstore="default",
                                 replace_existing=True, name="nightly retrain")
     if pol.paused and job.next_run_time is not None:
         scheduler.pause_job(JOB_ID, jobstore="default")

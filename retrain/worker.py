@@ -1,7 +1,7 @@
 """One retrain, in its own process: snapshot the data, train (on from the active adapter), measure,
 gate, promote.
 
-    python -m retrain.worker --run RUN_ID --home DATA_HOME
+    python -m retrain.worker --run RUN_ID --home DATA_HOME [--household NAME]
 
 Started by retrain.runs.spawn (never inside the UI process). Everything it learns goes into the
 run's row; the active adapter changes only in the registry's single promote transaction.
@@ -167,9 +167,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m retrain.worker", description=__doc__.split("\n")[0])
     parser.add_argument("--run", type=int, required=True, help="the retrain_run id to carry out")
     parser.add_argument("--home", required=True, help="the data home")
+    parser.add_argument("--household", default=None, help="server mode: the household whose run it is")
     args = parser.parse_args(argv)
     offline_environment()
-    execute(Memory.open(args.home), args.run)
+    execute(Memory.open(args.home, household=args.household), args.run)
     return 0
 
 

@@ -50,6 +50,22 @@ def _session_database(tmp_path_factory):
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def pg_server(_session_database):
+    """A PostgreSQL cluster for the tests that need one in either mode (its `postgres` database's URL)."""
+    if _session_database:
+        yield _session_database
+        return
+    folder = Path(f"/tmp/memoloop-pgt-{os.getpid()}")  # short: a Unix socket's path has at most 107 bytes
+    try:
+        with postgres_server(folder, durable=False) as url:
+            yield url
+    except MemoloopError as exc:
+        pytest.skip(str(exc))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path, monkeypatch, _session_index, _session_database):
     """Point MEMOLOOP_HOME at a temp dir so a forgotten --home never writes to ~/.local/share, and

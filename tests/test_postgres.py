@@ -3,7 +3,6 @@ home moves there with everything and back, homes share it, a bad URL or a server
 answer is one line and loses nothing, and two processes opening a new database migrate it once."""
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,9 +12,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from memory import journal
-from memory.engines import (CHROMA_ENV, DATABASE_ENV, Engines, chroma_server, create_database, postgres_server,
+from memory.engines import (CHROMA_ENV, DATABASE_ENV, Engines, chroma_server, create_database,
                              redacted)
-from memory.errors import MemoloopError
 from memory.move import move_database
 from memory.recall import recall
 from memory.store import Memory
@@ -27,16 +25,9 @@ from ui.cli import main
 _names = iter(range(10 ** 6))
 
 
-@pytest.fixture(scope="module")
-def server():
-    folder = Path(f"/tmp/memoloop-pgt-{os.getpid()}")  # short: a Unix socket's path has at most 107 bytes
-    try:
-        with postgres_server(folder, durable=False) as url:
-            yield url
-    except MemoloopError as exc:
-        pytest.skip(str(exc))
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+@pytest.fixture
+def server(pg_server):
+    return pg_server
 
 
 @pytest.fixture

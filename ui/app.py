@@ -5,7 +5,7 @@ import streamlit as st
 
 from memory.engines import Engines, redacted
 from memory.errors import MemoloopError
-from ui import resources
+from ui import resources, sign_in
 
 # Not "pages/": Streamlit treats a pages/ folder beside the entry script as an old-style multipage
 # app, and a server whose first visitor opens a deep link (/history) then never runs this file.
@@ -33,6 +33,7 @@ with st.sidebar:
     st.caption("Your cats' story. It answers from your own notes and learns from your corrections. " +
                (f"It keeps {' and '.join(filter(None, servers))}." if any(servers)
                 else "Everything stays on this computer."))
+sign_in.gate()
 resources.warm_up()
 
 

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 HOME_HELP = "data home folder (default: $MEMOLOOP_HOME or ~/.local/share/memoloop)"
+HOUSEHOLD_ENV = "MEMOLOOP_HOUSEHOLD"
+HOUSEHOLD_HELP = f"server mode: the household whose records these are (default: ${HOUSEHOLD_ENV}, else the first)"
 
 
 def common_options() -> argparse.ArgumentParser:
     """The parent parser of every command: --home (also accepted before the command) and --json."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--home", default=argparse.SUPPRESS, help=HOME_HELP)
+    common.add_argument("--household", default=argparse.SUPPRESS, help=HOUSEHOLD_HELP)
     common.add_argument("--json", action="store_true", help="print one JSON document")
     return common
 
@@ -22,11 +26,17 @@ def home_arg(args) -> Path | None:
     return Path(args.home) if getattr(args, "home", None) else None
 
 
+def household_arg(args) -> str | None:
+    return getattr(args, "household", None) or os.environ.get(HOUSEHOLD_ENV) or None
+
+
 def open_memory(args):
-    """The home's memory; embedding many notes (an import, catching up after a crash) shows a bar."""
+    """The home's memory (the household's, in server mode); embedding many notes (an import, catching
+    up after a crash) shows a bar."""
     from memory.store import Memory
 
-    return Memory.open(home_arg(args), progress=None if getattr(args, "json", False) else progress_bar)
+    return Memory.open(home_arg(args), progress=None if getattr(args, "json", False) else progress_bar,
+                       household=household_arg(args))
 
 
 def progress_bar(total: int):

@@ -8,7 +8,7 @@ import sys
 
 from memory.errors import MemoloopError, MissingResource
 from memory.offline import offline_environment
-from ui.arguments import HOME_HELP, common_options
+from ui.arguments import HOME_HELP, HOUSEHOLD_HELP, common_options
 
 
 class UsageError(MemoloopError):
@@ -22,13 +22,14 @@ class Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """One registry: each module of commands adds its own to the same parser (none imports this one)."""
-    from ui import care_commands, commands, learning_commands, settings_commands
+    from ui import care_commands, commands, household_commands, learning_commands, settings_commands
 
     p = Parser(prog="memoloop", description="A companion that remembers what happened and learns from your corrections.")
     p.add_argument("--home", help=HOME_HELP)
+    p.add_argument("--household", help=HOUSEHOLD_HELP)
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
     common = common_options()
-    for module in (commands, care_commands, learning_commands, settings_commands):
+    for module in (commands, care_commands, learning_commands, settings_commands, household_commands):
         module.register(sub, common)
     return p
 

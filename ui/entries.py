@@ -157,6 +157,7 @@ def entry_rows(observations: list[Observation], names: dict[int, str]) -> list[d
         "text": o.text,
         "weight_kg": o.metrics.get("weight_kg"),
         "tags": ", ".join(o.tags),
+        "by": o.author,  # who wrote it, in server mode
     } for o in observations]
 
 

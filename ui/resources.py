@@ -18,14 +18,16 @@ from memory.store import Memory
 from ui.up import PRELOAD_ENV
 from ui.widgets import sentence
 
+HOUSEHOLD_KEY, LOGIN_KEY = "memoloop-household", "memoloop-login"
+
 
 def home_dir() -> str:
     return str(default_home())
 
 
 @st.cache_resource(show_spinner="Opening your journal…", on_release=Memory.close)  # e.g. "Clear cache"
-def _memory(home: str) -> Memory:
-    mem = Memory.open(home)
+def _memory(home: str, household: str | None = None) -> Memory:
+    mem = Memory.open(home, household=household)
     try:
         mem.index  # opened here, once, so no two sessions race to create the vector index
     except IndexUnavailable:
@@ -33,8 +35,21 @@ def _memory(home: str) -> Memory:
     return mem
 
 
+def signed_in() -> tuple[str | None, str]:
+    """(household, login) of this browser session: (None, "") when nobody needs to sign in (ui/sign_in.py)."""
+    return st.session_state.get(HOUSEHOLD_KEY), st.session_state.get(LOGIN_KEY, "")
+
+
 def open_memory() -> Memory:
-    """The journal of this server's data home, or the MemoloopError that says why it does not open."""
+    """The journal this session sees (in server mode, its household's, written by the person signed
+    in), or the MemoloopError that says why it does not open."""
+    household, login = signed_in()
+    mem = _memory(home_dir(), household)
+    return mem.written_by(login) if login else mem
+
+
+def database_memory() -> Memory:
+    """The database's first household, whoever is signed in: where the accounts are asked."""
     return _memory(home_dir())
 
 
@@ -82,23 +97,23 @@ class Warmup:
 
 
 @st.cache_resource(show_spinner=False)
-def _warmup(home: str) -> Warmup:
-    return Warmup(_memory(home))
+def _warmup(home: str, household: str | None = None) -> Warmup:
+    return Warmup(_memory(home, household))  # each household answers with its own adapter
 
 
 def warm_up() -> None:
     """Start loading the model now if the server asked for it (`memoloop up` does)."""
     if os.environ.get(PRELOAD_ENV) == "1":
         try:
-            _warmup(home_dir())
+            _warmup(home_dir(), signed_in()[0])
         except MemoloopError:
             pass  # the Ask page shows the problem when it is opened
 
 
 def companion():
     """The ready Companion; while the model loads, a status box shows how far it got."""
-    home = home_dir()
-    warm = _warmup(home)
+    home, (household, login) = home_dir(), signed_in()
+    warm = _warmup(home, household)
     if not warm.done.is_set():
         with st.status("Waking up the local model (the very first start takes about a minute)…",
                        expanded=True) as box:
@@ -109,14 +124,14 @@ def companion():
                 shown = len(warm.messages)
             box.update(label="The local model is ready", state="complete", expanded=False)
     if warm.error:
-        _warmup.clear(home)  # let the next try start over, e.g. after fixing Settings
+        _warmup.clear(home, household)  # let the next try start over, e.g. after fixing Settings
         raise MemoloopError(warm.error)
-    return warm.companion
+    return warm.companion.for_memory(open_memory()) if login else warm.companion
 
 
 def reload_companion() -> None:
     """Settings changed: the next question loads the model again with them."""
-    _warmup.clear(home_dir())
+    _warmup.clear()
 
 
 @st.cache_resource(show_spinner=False)

@@ -102,12 +102,13 @@ def up(home_path: Path | None, port: int) -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     server = start_server(home, port)
-    scheduler = None
+    schedulers = []
     try:
         wait_until_ready(server, url, home.logs_dir / "ui.log")
-        scheduler = start_scheduler(home)
+        schedulers = start_schedulers(home)
         print(f"memoloop is running at {url}  (data home: {home.root})", flush=True)
-        print(f"Retraining: {schedule_line(home)}", flush=True)
+        for line in schedule_lines(home):
+            print(f"Retraining{line}", flush=True)
         print("Open it in your browser; press Ctrl-C here to stop.", flush=True)
         code = server.wait()
         if code != 0:
@@ -118,24 +119,38 @@ def up(home_path: Path | None, port: int) -> int:
         print("\nstopping memoloop…", flush=True)
         return 0
     finally:
-        if scheduler is not None:
+        for scheduler in schedulers:
             scheduler.shutdown(wait=False)
         stop(server)
 
 
-def start_scheduler(home: Home):
-    """One scheduler per `up` (not per Streamlit session): this process owns it."""
+def households(home: Home) -> list[str | None]:
+    """Each household on the home's database (server mode), or [None]: the one journal."""
+    from memory import households as accounts
     from memory.store import Memory
-    from retrain import schedule
-
-    return schedule.start(Memory(home))
-
-
-def schedule_line(home: Home) -> str:
-    from memory.store import Memory
-    from retrain import schedule
 
     with Memory(home) as mem:
-        pol, nxt = schedule.policy(mem), schedule.next_run(mem)
-    when = nxt.astimezone().strftime("%Y-%m-%d %H:%M") if nxt else "paused"
-    return f"next {when} (cron '{pol.cron}', after {pol.min_new_records} new approved answers)"
+        return accounts.names(mem.engine) or [None]
+
+
+def start_schedulers(home: Home) -> list:
+    """One scheduler per `up` and household (not per Streamlit session): this process owns them."""
+    from memory.store import Memory
+    from retrain import schedule
+
+    return [schedule.start(Memory(home, household=name)) for name in households(home)]
+
+
+def schedule_lines(home: Home) -> list[str]:
+    """": next 2026-12-06 03:30 (cron ...)", one per household (" for Shelter A: next ...")."""
+    from memory.store import Memory
+    from retrain import schedule
+
+    lines = []
+    for name in households(home):
+        with Memory(home, household=name) as mem:
+            pol, nxt = schedule.policy(mem), schedule.next_run(mem)
+        when = nxt.astimezone().strftime("%Y-%m-%d %H:%M") if nxt else "paused"
+        lines.append(f"{f' for {name}' if name else ''}: next {when} (cron '{pol.cron}', "
+                     f"after {pol.min_new_records} new approved answers)")
+    return lines

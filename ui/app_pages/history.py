@@ -68,7 +68,7 @@ with widgets.user_errors():
                    + (" matching your search, best first" if scores else ""))
         columns = ["match"] if scores else []
         columns += ["day", "subject", "kind", "text"]
-        columns += [c for c in ("weight", "tags", "photo") if any(r[c] for r in rows)]
+        columns += [c for c in ("weight", "tags", "by", "photo") if any(r[c] for r in rows)]
         st.dataframe(
             pd.DataFrame(rows), hide_index=True, width="stretch", column_order=columns,
             column_config={
@@ -80,6 +80,7 @@ with widgets.user_errors():
                 "text": st.column_config.TextColumn("Note", width="large"),
                 "weight": st.column_config.TextColumn("Weight", width="small"),
                 "tags": st.column_config.TextColumn("Tags", width="small"),
+                "by": st.column_config.TextColumn("By", width="small", help="who wrote it"),
                 "photo": st.column_config.ImageColumn("Photo", width="small"),
             })
     elif scores or query.strip():
