@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from memory.db import DatabaseUnavailable
 from memory.engines import Engines, redacted
+from memory.errors import MemoloopError
 from memory.home import Home
 from memory.models import LIVE
 from memory.store import Memory
@@ -56,6 +57,7 @@ def move_database(home: Home, database_url: str | None, progress=None) -> Moved:
         with Memory(home, progress, engines=replace(engines, database_url=database_url)) as target:
             theirs, copied = _notes(target), 0
             if current is not None and _empty(target) and not _empty(current):
+                _one_household(current)
                 with tempfile.TemporaryDirectory(dir=home.root, prefix=".move-") as tmp:
                     bundle = Path(tmp) / "move.zip"
                     export_backup(current, bundle)
@@ -69,6 +71,17 @@ def move_database(home: Home, database_url: str | None, progress=None) -> Moved:
     same = database_url == engines.database_url  # set again: nothing was left behind
     return Moved(redacted(database_url) if database_url else str(home.db_path), copied, theirs,
                  0 if same else mine - copied)
+
+
+def _one_household(mem: Memory) -> None:
+    """A database that keeps several households is copied with PostgreSQL's own tools, not by a home."""
+    from memory import households
+
+    kept = households.names(mem.engine)
+    if len(kept) > 1:
+        raise MemoloopError(f"this database keeps {len(kept)} households ({', '.join(kept)}); copy it with "
+                            "pg_dump and pg_restore, then point memoloop at the copy (an empty database would "
+                            "get only the first one's records); nothing was changed")
 
 
 def _notes(mem: Memory) -> int:

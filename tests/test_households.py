@@ -138,7 +138,9 @@ def test_people_sign_in_and_see_only_their_household(shelters, home_dir):
     at.switch_page("app_pages/history.py").run()
     table = at.dataframe[0].value
     assert set(table["text"]) == set(NOTES[A]) and set(table["by"]) == {"alice"}
-    at.switch_page("app_pages/journal.py").run()
+    at.switch_page("app_pages/settings.py").run()
+    assert "whoever runs it changes these settings" in at.info[0].value and not at.text_input  # the server's
+    assert "PostgreSQL" in texts(at) and ":***@" in texts(at)  # its password not on screen
     bob = sign_in_as("bob", "bob-secret")
     bob.switch_page("app_pages/history.py").run()
     assert set(bob.dataframe[0].value["text"]) == set(NOTES[B]) and "Bob · Shelter B" in texts(bob)
@@ -185,3 +187,10 @@ def test_up_runs_one_scheduler_per_household(shelters, home_dir):
     finally:
         for scheduler in schedulers:
             scheduler.shutdown(wait=False)
+
+
+def test_a_database_of_several_households_is_not_moved_by_one_home(shelters, home_dir, pg_server, capsys):
+    empty = create_database(pg_server, f"empty{id(home_dir) % 10 ** 8}")
+    assert cli("settings", "--database-url", empty, "--home", str(home_dir)) == 2
+    one_line(capsys, "keeps 2 households (Shelter A, Shelter B)", "pg_dump", "nothing was changed")
+    assert Engines.saved(home_dir).database_url == shelters

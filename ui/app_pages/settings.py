@@ -19,6 +19,20 @@ st.title(":material/settings: Settings")
 st.caption("These apply to this data home. Changing the model reloads it before the next answer.")
 widgets.show_notice()
 
+if resources.signed_in()[1]:  # several households share this server: its settings are its keeper's
+    home = Home.open(resources.home_dir())
+    engines, settings = Engines.of(home.root), Settings.load(home)
+    st.info("This memoloop serves several households; whoever runs it changes these settings on the "
+            "server, with `memoloop settings`.", icon=":material/lock:")
+    st.markdown("\n".join([
+        f"- **Database:** PostgreSQL, {redacted(engines.database_url)}",
+        f"- **Search index:** {f'the Chroma server {engines.chroma_url}' if engines.chroma_url else 'in the data home'}",
+        f"- **Base model:** {settings.base_model or 'the built-in Gemma 3 270M'}",
+        f"- **Device:** {DEVICE_LABELS.get(settings.device, settings.device)}; "
+        f"**engine:** {ENGINE_LABELS.get(settings.engine, settings.engine)}; "
+        f"**longest answer:** {settings.max_new_tokens} tokens"]))
+    st.stop()
+
 # The database first: when its server does not answer, this is where the user points elsewhere.
 st.subheader("Database")
 st.caption("Every note, question, rating and correction is kept in the database: a file in the data "
