@@ -11,6 +11,7 @@ from memory.home import Home
 
 DEVICES = ("auto", "cpu", "cuda")
 ENGINES = ("auto", "llama.cpp", "transformers")
+TRAINERS = ("here", "worker")  # where retrains run: this machine, or one running retrain.worker --watch
 
 
 @dataclass
@@ -21,6 +22,7 @@ class Settings:
     adapter: str | None = None  # an adapter folder; None = the registry's active one or the starter
     max_new_tokens: int = 160
     engine: str = "auto"  # auto = llama.cpp on the CPU when it loads, else transformers (agent.llama)
+    trainer: str = "here"  # "worker": retrains wait for a training machine (python -m retrain.worker --watch)
 
     @classmethod
     def load(cls, home: Home) -> "Settings":
@@ -42,6 +44,9 @@ class Settings:
         """Each value valid, or one clear error naming it."""
         if self.device not in DEVICES:
             raise MemoloopError(f"device '{self.device}' is not valid; use one of: {', '.join(DEVICES)}")
+        if self.trainer not in TRAINERS:
+            raise MemoloopError(f"trainer '{self.trainer}' is not valid; use here (this machine) or worker (another "
+                                "machine running python -m retrain.worker --watch)")
         if self.engine not in ENGINES:
             raise MemoloopError(f"engine '{self.engine}' is not valid; use one of: {', '.join(ENGINES)}")
         if self.base_model and not (Path(self.base_model) / "config.json").is_file():

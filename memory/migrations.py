@@ -316,9 +316,15 @@ def m012_authors(conn: Connection) -> None:
         _run(conn, f"ALTER TABLE {table} ADD COLUMN author VARCHAR NOT NULL DEFAULT ''")
 
 
+def m013_run_host(conn: Connection) -> None:
+    """Which machine carries a retrain out: runs can be trained on another one (retrain.worker --watch)."""
+    _run(conn, "ALTER TABLE retrain_run ADD COLUMN host VARCHAR")
+
+
 MIGRATIONS = [m001_initial, m002_history_and_index_state, m003_keyword_search, m004_interactions,
               m005_learning, m006_schedule, m007_profiles_and_guard, m008_uids, m009_one_adapter_loss_key,
-              m010_care_plan, m011_vector_index_uid, m012_authors]
+              m010_care_plan, m011_vector_index_uid, m012_authors,
+              m013_run_host]
 
 
 def apply(conn: Connection, upto: int | None = None) -> list[str]:

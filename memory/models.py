@@ -235,6 +235,9 @@ class RetrainRun(SQLModel, table=True):
     finished_at: Optional[datetime] = _when(default=None)
     heartbeat_at: Optional[datetime] = _when(default=None)
     pid: Optional[int] = None
+    # The machine whose process carries it out (retrain.runs.HERE), or "*": queued for any training
+    # machine (`python -m retrain.worker --watch`, sharing the database and the data home).
+    host: Optional[str] = None
     dataset_digest: str = ""
     train_records: int = 0
     eval_records: int = 0

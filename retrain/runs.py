@@ -5,12 +5,14 @@ The `retrain_run` row is the truth: status, pid, heartbeat, progress, log path, 
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import time
 import uuid
 from datetime import timedelta
 
+from sqlalchemy import update as sql_update
 from sqlmodel import select
 
 from memory.dates import now
@@ -24,6 +26,9 @@ ACTIVE = ("queued", "running")
 DONE = ("succeeded", "rejected", "skipped", "failed")
 HEARTBEAT_S = 5
 STALE_AFTER = timedelta(seconds=90)  # a run silent for this long is dead, whatever its pid says
+HERE = socket.gethostname()
+ANY_TRAINER = "*"  # a run's host while it waits for a training machine (Settings.trainer == "worker")
+TRAINER_WAIT = timedelta(hours=1)  # how long a run waits for one before it is failed with what to do
 
 
 def get(mem: Memory, run_id: int) -> RetrainRun:
@@ -54,11 +59,23 @@ def reap(mem: Memory) -> list[int]:
     failed = []
     with mem.session() as s:
         for run in s.exec(select(RetrainRun).where(RetrainRun.status.in_(ACTIVE))):
-            fresh = now() - (run.heartbeat_at or run.created_at) < STALE_AFTER
-            if fresh and (alive(run.pid) or (run.pid is None and run.status == "queued")):
-                continue
-            if alive(run.pid):  # alive but silent: stuck; stop it before declaring it dead
-                _stop(run.pid)
+            silent = now() - (run.heartbeat_at or run.created_at)
+            if run.host == ANY_TRAINER:  # waiting for a training machine
+                if silent < TRAINER_WAIT:
+                    continue
+                run.error = (f"no training machine took this run within {TRAINER_WAIT.seconds // 3600} hour; start "
+                             f"python -m retrain.worker --watch --home DATA_HOME on one (or memoloop settings "
+                             f"--trainer here); the active adapter is unchanged")
+            elif run.host not in (None, HERE):  # trained elsewhere: its heartbeat is all we can see
+                if silent < STALE_AFTER:
+                    continue
+                run.error = (f"the trainer on {run.host} stopped answering (stopped, or the machine went down); "
+                             "the active adapter is unchanged")
+            else:
+                if silent < STALE_AFTER and (alive(run.pid) or (run.pid is None and run.status == "queued")):
+                    continue
+                if alive(run.pid):  # alive but silent: stuck; stop it before declaring it dead
+                    _stop(run.pid)
             run.status, run.finished_at = "failed", now()
             run.error = run.error or (f"the trainer process {run.pid} stopped without finishing "
                                       "(killed or out of memory); the active adapter is unchanged")
@@ -118,14 +135,42 @@ def create(mem: Memory, trigger: str, config: dict | None = None, claim: Retrain
 
 
 def spawn(mem: Memory, run: RetrainRun) -> RetrainRun:
-    """Start the trainer subprocess for a queued run; its output goes to the run's log file."""
+    """Start the trainer subprocess for a queued run (its output goes to the run's log file), or,
+    when this home trains on another machine (Settings.trainer), leave it queued for one."""
+    from agent.settings import Settings
+
+    if Settings.load(mem.home).trainer == "worker":
+        return update(mem, run.id, host=ANY_TRAINER, heartbeat_at=now(),
+                      progress={"phase": "waiting for a training machine"})
+    return start(mem, run)
+
+
+def start(mem: Memory, run: RetrainRun) -> RetrainRun:
+    """The trainer subprocess for a run this machine carries out."""
     log_path = mem.home.logs_dir / f"retrain-{run.id}.log"
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "retrain.worker", "--run", str(run.id), "--home", str(mem.home.root)]
             + (["--household", mem.household] if mem.household is not None else []),
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-    return update(mem, run.id, pid=proc.pid, log_path=str(log_path))
+    return update(mem, run.id, pid=proc.pid, host=HERE, log_path=str(log_path))
+
+
+def take(mem: Memory) -> RetrainRun | None:
+    """The oldest run waiting for a training machine, now this one's (None if there is none; of two
+    machines asking at once, one gets it: a conditional UPDATE)."""
+    with mem.session() as s:
+        waiting = s.exec(select(RetrainRun.id).where(RetrainRun.status == "queued", RetrainRun.host == ANY_TRAINER)
+                         .order_by(RetrainRun.id)).all()
+    for run_id in waiting:
+        with mem.session() as s:
+            taken = s.exec(sql_update(RetrainRun).where(RetrainRun.id == run_id, RetrainRun.host == ANY_TRAINER,
+                                                        RetrainRun.status == "queued")
+                           .values(host=HERE, heartbeat_at=now())).rowcount
+            s.commit()
+        if taken == 1:
+            return get(mem, run_id)
+    return None
 
 
 def wait(mem: Memory, run_id: int, on_progress=None, poll_s: float = 1.0) -> RetrainRun:
@@ -138,7 +183,7 @@ def wait(mem: Memory, run_id: int, on_progress=None, poll_s: float = 1.0) -> Ret
             last = run.progress
         if run.status in DONE:
             return run
-        if not alive(run.pid) and run.status in ACTIVE:
+        if run.host in (None, HERE) and not alive(run.pid) and run.status in ACTIVE:
             time.sleep(poll_s)  # the worker may have just written its final status
             if get(mem, run_id).status in ACTIVE:
                 reap(mem)

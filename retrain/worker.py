@@ -2,8 +2,10 @@
 gate, promote.
 
     python -m retrain.worker --run RUN_ID --home DATA_HOME [--household NAME]
+    python -m retrain.worker --watch --home DATA_HOME [--household NAME]
 
-Started by retrain.runs.spawn (never inside the UI process). Everything it learns goes into the
+Started by retrain.runs.spawn (never inside the UI process); or, when the home trains on another
+machine (memoloop settings --trainer worker), by `--watch` there, which takes each queued run. Everything it learns goes into the
 run's row; the active adapter changes only in the registry's single promote transaction.
 """
 from __future__ import annotations
@@ -52,6 +54,7 @@ def execute(mem: Memory, run_id: int, policy: GatePolicy | None = None) -> None:
     beat = Heartbeat(mem, run_id)
     beat.start()
     try:
+        cfg = training_mode(cfg, run.config or {})
         _train_and_gate(mem, run_id, cfg, policy)
     except BaseException as exc:  # noqa: BLE001 - the run must end recorded, whatever happened
         message = str(exc) if isinstance(exc, MemoloopError) else f"{type(exc).__name__}: {exc}"
@@ -64,6 +67,42 @@ def execute(mem: Memory, run_id: int, policy: GatePolicy | None = None) -> None:
     finally:
         beat.stop.set()
         lease.release(mem, f"run-{run_id}")
+
+
+def training_mode(cfg: TrainConfig, asked: dict, device: str | None = None) -> TrainConfig:
+    """QLoRA (an NF4 base, bitsandbytes) on a GPU, LoRA on a CPU, unless the run asked for a mode."""
+    if "mode" in asked:
+        return cfg
+    if device is None:
+        from agent.model import resolve_device  # torch
+        device = resolve_device(cfg.device)
+    return replace(cfg, mode="qlora" if device == "cuda" else "lora")
+
+
+def watch(home: str, household: str | None = None, poll_s: float = 5.0, once: bool = False) -> int:
+    """Carry out the runs queued for a training machine (Settings.trainer "worker"), one at a time, for
+    every household (or one): this machine shares the database and the data home (its adapters,
+    datasets and logs) with the app's. Returns how many it carried out (`once`: one pass)."""
+    from memory import households
+
+    done = 0
+    while True:
+        if household is None:
+            with Memory.open(home) as first:
+                names = households.names(first.engine) or [None]
+        for name in [household] if household is not None else names:
+            with Memory.open(home, household=name) as mem:
+                runs.reap(mem)
+                run = runs.take(mem)
+                if run is None:
+                    continue
+                print(f"memoloop: training run {run.id}{f' of {name}' if name else ''} on {runs.HERE}", flush=True)
+                run = runs.wait(mem, runs.start(mem, run).id, poll_s=min(poll_s, 5.0))
+                print(f"memoloop: run {run.id} {run.status}: {run.reason or run.error}", flush=True)
+                done += 1
+        if once:
+            return done
+        time.sleep(poll_s)
 
 
 def _train_and_gate(mem: Memory, run_id: int, cfg: TrainConfig, policy: GatePolicy) -> None:
@@ -165,11 +204,24 @@ def _progress_reporter(mem: Memory, run_id: int):
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m retrain.worker", description=__doc__.split("\n")[0])
-    parser.add_argument("--run", type=int, required=True, help="the retrain_run id to carry out")
-    parser.add_argument("--home", required=True, help="the data home")
-    parser.add_argument("--household", default=None, help="server mode: the household whose run it is")
+    which = parser.add_mutually_exclusive_group(required=True)
+    which.add_argument("--run", type=int, help="the retrain_run id to carry out")
+    which.add_argument("--watch", action="store_true", help="carry out every run queued for a training machine, "
+                                                            "until Ctrl-C")
+    parser.add_argument("--home", required=True, help="the data home (shared with the app's machine)")
+    parser.add_argument("--household", default=None, help="server mode: the household whose runs these are "
+                                                          "(--watch: default every household)")
     args = parser.parse_args(argv)
     offline_environment()
+    if args.watch:
+        try:
+            watch(args.home, args.household)
+        except KeyboardInterrupt:
+            pass
+        except MemoloopError as exc:
+            print(f"memoloop: error: {exc}", file=sys.stderr)
+            return 2
+        return 0
     execute(Memory.open(args.home, household=args.household), args.run)
     return 0
 

@@ -18,7 +18,7 @@ def cmd_settings(args):
 
     home = Home.open(home_arg(args))
     settings = Settings.load(home)
-    changes = {k: getattr(args, k) for k in ("base_model", "device", "engine", "max_new_tokens")
+    changes = {k: getattr(args, k) for k in ("base_model", "device", "engine", "max_new_tokens", "trainer")
                if getattr(args, k) is not None}
     if "base_model" in changes:
         changes["base_model"] = changes["base_model"].strip() or None
@@ -74,6 +74,8 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     p.add_argument("--base-model", help="a local Gemma folder ('' for the built-in Gemma 3 270M)")
     p.add_argument("--device", help="auto, cpu or cuda")
     p.add_argument("--engine", help="answering engine: auto, llama.cpp or transformers")
+    p.add_argument("--trainer", help="where retrains run: here, or worker (a training machine that shares the "
+                                     "database and this data home runs python -m retrain.worker --watch)")
     p.add_argument("--max-new-tokens", type=_tokens, help="the longest answer, in tokens (16 to 4096)")
     p.add_argument("--chroma-url", help="a Chroma server for the search index, http://HOST:PORT "
                                         "('' for the index in the data home); it must answer")
