@@ -242,6 +242,21 @@ def person(engine: Engine, login: str) -> Person | None:
     return Person(row.login, row.name, list(names))
 
 
+def member(engine: Engine, login: str, household: str | None) -> str:
+    """`login`, once it is known to be a member of `household` (None: the first household)."""
+    server_only(engine)
+    known = names(engine)
+    household = household or (known[0] if known else None)
+    found = person(engine, login)
+    if found is None:
+        listed = ", ".join(p.login for p in people(engine)) or "none yet (memoloop people add LOGIN --household NAME)"
+        raise MemoloopError(f"person '{login}' does not exist; the people are: {listed}")
+    if household not in found.households:
+        raise MemoloopError(f"{login} is not in household '{household}' (only {', '.join(found.households) or 'none'}); "
+                            f"add them with memoloop people join {login} --household '{household}'")
+    return found.login
+
+
 def people(engine: Engine) -> list[Person]:
     server_only(engine)
     with engine.connect() as conn:

@@ -160,6 +160,10 @@ def test_mistakes_are_one_line_and_change_nothing(shelters, home_dir, tmp_path, 
     one_line(capsys, "too short", "at least 8")
     assert cli("people", "add", "Carol Smith", "--household", B, "--password-stdin", *home, password="long-enough") == 2
     one_line(capsys, "login 'Carol Smith' is not valid")
+    assert cli("log", "Mochi slept", "--household", B, "--person", "alice", *home) == 2
+    one_line(capsys, "alice is not in household 'Shelter B' (only Shelter A)", "people join alice")
+    assert cli("log", "Mochi slept", "--person", "carol", *home) == 2
+    one_line(capsys, "person 'carol' does not exist", "alice, bob")
     assert cli("people", "join", "alice", "--household", B, "--json", *home) == 0
     assert json.loads(capsys.readouterr().out)["households"] == [A, B]
     assert households.sign_in(create_engine(shelters), "carol", "long-enough") is None  # nothing was saved
@@ -169,6 +173,11 @@ def test_mistakes_are_one_line_and_change_nothing(shelters, home_dir, tmp_path, 
     assert cli("log", "Mochi slept", "--household", A, *embedded) == 2
     one_line(capsys, "need server mode")
     assert Engines.saved(tmp_path / "embedded").database_url is None
+    assert cli("log", "Mochi slept on the sofa", "--household", B, "--person", "alice", *home) == 0  # a member now
+    with Memory.open(home_dir, household=B) as mem:
+        from memory import journal
+        assert [(o.text, o.author) for o in journal.timeline(mem) if "sofa" in o.text] == [("Mochi slept on the sofa",
+                                                                                           "alice")]
 
 
 def test_up_runs_one_scheduler_per_household(shelters, home_dir):

@@ -11,6 +11,8 @@ from pathlib import Path
 HOME_HELP = "data home folder (default: $MEMOLOOP_HOME or ~/.local/share/memoloop)"
 HOUSEHOLD_ENV = "MEMOLOOP_HOUSEHOLD"
 HOUSEHOLD_HELP = f"server mode: the household whose records these are (default: ${HOUSEHOLD_ENV}, else the first)"
+PERSON_ENV = "MEMOLOOP_PERSON"
+PERSON_HELP = f"server mode: the login of the person writing (default: ${PERSON_ENV}); notes, questions and ratings say so"
 
 
 def common_options() -> argparse.ArgumentParser:
@@ -18,6 +20,7 @@ def common_options() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--home", default=argparse.SUPPRESS, help=HOME_HELP)
     common.add_argument("--household", default=argparse.SUPPRESS, help=HOUSEHOLD_HELP)
+    common.add_argument("--person", default=argparse.SUPPRESS, help=PERSON_HELP)
     common.add_argument("--json", action="store_true", help="print one JSON document")
     return common
 
@@ -33,10 +36,19 @@ def household_arg(args) -> str | None:
 def open_memory(args):
     """The home's memory (the household's, in server mode); embedding many notes (an import, catching
     up after a crash) shows a bar."""
+    from memory import households
     from memory.store import Memory
 
-    return Memory.open(home_arg(args), progress=None if getattr(args, "json", False) else progress_bar,
-                       household=household_arg(args))
+    mem = Memory.open(home_arg(args), progress=None if getattr(args, "json", False) else progress_bar,
+                      household=household_arg(args))
+    login = getattr(args, "person", None) or os.environ.get(PERSON_ENV)
+    if login:
+        try:
+            mem.author = households.member(mem.engine, login, mem.household)
+        except BaseException:
+            mem.close()
+            raise
+    return mem
 
 
 def progress_bar(total: int):

@@ -8,7 +8,7 @@ import sys
 
 from memory.errors import MemoloopError, MissingResource
 from memory.offline import offline_environment
-from ui.arguments import HOME_HELP, HOUSEHOLD_HELP, common_options
+from ui.arguments import HOME_HELP, HOUSEHOLD_HELP, PERSON_HELP, common_options
 
 
 class UsageError(MemoloopError):
@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog="memoloop", description="A companion that remembers what happened and learns from your corrections.")
     p.add_argument("--home", help=HOME_HELP)
     p.add_argument("--household", help=HOUSEHOLD_HELP)
+    p.add_argument("--person", help=PERSON_HELP)
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
     common = common_options()
     for module in (commands, care_commands, learning_commands, settings_commands, household_commands):

@@ -37,7 +37,8 @@ def gate() -> None:
 
 def _form(engine) -> None:
     st.title("Sign in")
-    st.caption("This memoloop keeps the records of several households; sign in to see yours.")
+    st.caption("This memoloop keeps the records of several households; sign in to see yours. "
+               "You stay signed in until this tab is closed or reloaded.")
     with st.form("sign-in"):
         login = st.text_input("Login", key="sign-in-login")
         password = st.text_input("Password", type="password", key="sign-in-password")

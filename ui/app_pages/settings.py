@@ -16,7 +16,8 @@ ENGINE_LABELS = {"auto": "Automatic (llama.cpp where it can, else transformers)"
                  "transformers": "transformers (as trained)"}
 
 st.title(":material/settings: Settings")
-st.caption("These apply to this data home. Changing the model reloads it before the next answer.")
+if not resources.signed_in()[1]:
+    st.caption("These apply to this data home. Changing the model reloads it before the next answer.")
 widgets.show_notice()
 
 if resources.signed_in()[1]:  # several households share this server: its settings are its keeper's
