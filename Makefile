@@ -39,7 +39,7 @@ postgres:
 # server (`chroma run`), both started by tests/conftest.py on this machine only: the same journal,
 # recall, backup, transfer and schedule on either pair of engines.
 SERVER_TESTS := tests/test_journal.py tests/test_recall.py tests/test_durability.py tests/test_transfer.py \
-	tests/test_backup.py tests/test_cli_memory.py tests/test_schedule.py
+	tests/test_backup.py tests/test_cli_memory.py tests/test_schedule.py tests/test_households.py tests/test_training_machine.py
 
 test: setup browser postgres
 	$(BIN)/python -m pytest

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 
 from sqlalchemy import text
 
+from memory import households
 from memory.db import postgres
 from memory.engines import redacted
 from memory.errors import MemoloopError
@@ -43,7 +44,12 @@ def _database(mem: Memory) -> EngineCheck:
             if on_postgres:
                 version = conn.execute(text("SHOW server_version")).scalar_one().split()[0]
             notes = conn.execute(text(f"SELECT count(*) FROM observation o WHERE {LIVE}")).scalar_one()
-        return EngineCheck("database", engine, version, where, True, f"{notes} notes")
+        detail = f"{notes} notes"
+        kept = households.names(mem.engine)
+        if kept:
+            detail += (f" in household '{mem.household or kept[0]}'; {len(kept)} households, "
+                       f"{len(households.people(mem.engine))} people can sign in")
+        return EngineCheck("database", engine, version, where, True, detail)
     except Exception as exc:  # a report: every failure is said, none raised
         return EngineCheck("database", engine, version, where, False, str(exc).splitlines()[0][:200])
 

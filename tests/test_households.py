@@ -164,6 +164,8 @@ def test_mistakes_are_one_line_and_change_nothing(shelters, home_dir, tmp_path, 
     one_line(capsys, "alice is not in household 'Shelter B' (only Shelter A)", "people join alice")
     assert cli("log", "Mochi slept", "--person", "carol", *home) == 2
     one_line(capsys, "person 'carol' does not exist", "alice, bob")
+    assert cli("doctor", "--household", B, *home) == 0
+    assert "2 notes in household 'Shelter B'; 2 households, 2 people can sign in" in capsys.readouterr().out
     assert cli("people", "join", "alice", "--household", B, "--json", *home) == 0
     assert json.loads(capsys.readouterr().out)["households"] == [A, B]
     assert households.sign_in(create_engine(shelters), "carol", "long-enough") is None  # nothing was saved
