@@ -40,14 +40,7 @@ def _session_database(tmp_path_factory):
     if not SERVER_MODE:
         yield None
         return
-    folder = Path(f"/tmp/memoloop-pg-{os.getpid()}")  # short: a Unix socket's path has at most 107 bytes
-    try:
-        with postgres_server(folder, durable=False) as url:
-            yield url
-    except MemoloopError as exc:
-        pytest.skip(f"server mode needs PostgreSQL: {exc}")
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    yield from _cluster("memoloop-pg", "server mode needs PostgreSQL: ")
 
 
 @pytest.fixture(scope="session")
@@ -56,12 +49,17 @@ def pg_server(_session_database):
     if _session_database:
         yield _session_database
         return
-    folder = Path(f"/tmp/memoloop-pgt-{os.getpid()}")  # short: a Unix socket's path has at most 107 bytes
+    yield from _cluster("memoloop-pgt")
+
+
+def _cluster(name: str, why: str = ""):
+    """A throwaway PostgreSQL cluster's URL while the fixture lasts; without PostgreSQL, a skip."""
+    folder = Path(f"/tmp/{name}-{os.getpid()}")  # short: a Unix socket's path has at most 107 bytes
     try:
         with postgres_server(folder, durable=False) as url:
             yield url
     except MemoloopError as exc:
-        pytest.skip(str(exc))
+        pytest.skip(f"{why}{exc}")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
