@@ -257,6 +257,16 @@ def member(engine: Engine, login: str, household: str | None) -> str:
     return found.login
 
 
+def anyone(engine: Engine) -> bool:
+    """Whether anyone can sign in here (then everyone must): one cheap query, asked on every page."""
+    from memory.db import postgres
+
+    if not postgres(engine):
+        return False
+    with engine.connect() as conn:
+        return _exists(conn) and conn.execute(text(f"SELECT EXISTS (SELECT 1 FROM {SCHEMA}.person)")).scalar_one()
+
+
 def people(engine: Engine) -> list[Person]:
     server_only(engine)
     with engine.connect() as conn:

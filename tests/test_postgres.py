@@ -157,6 +157,7 @@ def test_the_settings_page_moves_the_records_to_a_database(mem, cats, database):
     at.button(key="save_database").click().run()
     assert not at.error and f"Moved {len(cats)} notes" in texts(at)
     assert "It keeps the records on the PostgreSQL server" in at.sidebar.caption[0].value
+    assert "Anyone who opens this app sees every record" in at.sidebar.warning[0].value  # no people yet
     assert Engines.saved(mem.home.root).database_url == database
     assert engine_field(at, "database_url").value == redacted(database) != database  # no password on screen
 

@@ -5,6 +5,7 @@ server database nobody was added to, need no sign-in."""
 from __future__ import annotations
 
 import streamlit as st
+from sqlalchemy.exc import SQLAlchemyError
 
 from memory import households
 from memory.db import postgres
@@ -21,9 +22,13 @@ def gate() -> None:
         engine = resources.database_memory().engine
     except MemoloopError:
         return  # the pages say what is wrong (and Settings can point elsewhere)
-    if not postgres(engine):
-        return
-    if not households.people(engine):
+    try:
+        someone = households.anyone(engine)
+    except SQLAlchemyError:
+        return  # the server stopped answering: nothing can be read, and the pages say so
+    if not someone:
+        if not postgres(engine):
+            return
         st.sidebar.warning("Anyone who opens this app sees every record: add people with "
                            "`memoloop people add LOGIN --household NAME` and it asks them to sign in.",
                            icon=":material/lock_open:")
