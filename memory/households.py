@@ -229,6 +229,30 @@ def join(engine: Engine, login: str, household: str) -> Person:
     return found
 
 
+def set_password(engine: Engine, login: str, password: str) -> Person:
+    """A new password for `login` (a forgotten one cannot be read back: it is only ever hashed)."""
+    password = check_password(password)
+    with engine.connect() as conn:
+        done = conn.execute(text(f"UPDATE {SCHEMA}.person SET password_hash = :h WHERE login = :l"),
+                            {"h": _hasher().hash(password), "l": login}).rowcount if _exists(conn) else 0
+        conn.commit()
+    if not done:
+        raise MemoloopError(f"person '{login}' does not exist; memoloop people lists who does")
+    return person(engine, login)
+
+
+def remove(engine: Engine, login: str) -> None:
+    """`login` can no longer sign in; what they wrote stays, under their login."""
+    with engine.connect() as conn:
+        row = conn.execute(text(f"SELECT id FROM {SCHEMA}.person WHERE login = :l"), {"l": login}).first() \
+            if _exists(conn) else None
+        if row is None:
+            raise MemoloopError(f"person '{login}' does not exist; memoloop people lists who does")
+        conn.execute(text(f"DELETE FROM {SCHEMA}.membership WHERE person_id = :p"), {"p": row.id})
+        conn.execute(text(f"DELETE FROM {SCHEMA}.person WHERE id = :p"), {"p": row.id})
+        conn.commit()
+
+
 def person(engine: Engine, login: str) -> Person | None:
     with engine.connect() as conn:
         if not _exists(conn):

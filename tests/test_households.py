@@ -169,6 +169,18 @@ def test_mistakes_are_one_line_and_change_nothing(shelters, home_dir, tmp_path, 
     assert cli("people", "join", "alice", "--household", B, "--json", *home) == 0
     assert json.loads(capsys.readouterr().out)["households"] == [A, B]
     assert households.sign_in(create_engine(shelters), "carol", "long-enough") is None  # nothing was saved
+    assert cli("people", "password", "bob", "--password-stdin", *home, password="bob-new-secret") == 0
+    engine = create_engine(shelters)
+    assert households.sign_in(engine, "bob", "bob-secret") is None
+    assert households.sign_in(engine, "bob", "bob-new-secret").households == [B]
+    assert cli("people", "password", "carol", "--password-stdin", *home, password="long-enough") == 2
+    one_line(capsys, "person 'carol' does not exist")
+    assert cli("people", "remove", "bob", *home) == 0 and households.sign_in(engine, "bob", "bob-new-secret") is None
+    with Memory.open(home_dir, household=B) as mem:  # what bob wrote stays his
+        from memory import journal
+        assert {o.author for o in journal.timeline(mem)} == {"bob"}
+    assert cli("people", "add", "bob", "--household", B, "--password-stdin", *home, password="bob-again!") == 0
+    engine.dispose()
     embedded = ["--home", str(tmp_path / "embedded")]
     assert cli("households", "add", A, *embedded) == 2
     one_line(capsys, "households and people need server mode", "--database-url")
@@ -189,14 +201,18 @@ def test_up_runs_one_scheduler_per_household(shelters, home_dir):
 
     home = Home.open(home_dir)
     assert up.households(home) == [A, B]
-    schedulers = up.start_schedulers(home)
+    schedulers = {}
     try:
-        jobs = [s.get_job(schedule.JOB_ID, jobstore="default") for s in schedulers]
+        assert up.start_schedulers(home, schedulers) == [A, B]
+        jobs = [s.get_job(schedule.JOB_ID, jobstore="default") for s in schedulers.values()]
         assert [j.args for j in jobs] == [(str(home.root), A), (str(home.root), B)]
         lines = up.schedule_lines(home)
         assert [line.split(":")[0] for line in lines] == [f" for {A}", f" for {B}"]
+        assert up.start_schedulers(home, schedulers) == []  # each once
+        assert cli("households", "add", "Shelter C", "--home", str(home_dir)) == 0  # while it runs
+        assert up.start_schedulers(home, schedulers) == ["Shelter C"] and len(schedulers) == 3
     finally:
-        for scheduler in schedulers:
+        for scheduler in schedulers.values():
             scheduler.shutdown(wait=False)
 
 

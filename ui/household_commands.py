@@ -63,6 +63,20 @@ def cmd_people(args):
                 found = households.join(mem.engine, args.login, household)
             emit(args, _json(found), f"{found.login} can sign in; households: {', '.join(found.households)}")
             return
+        if args.action in ("password", "remove"):
+            if not args.login:
+                raise MemoloopError(f"people {args.action} needs a LOGIN (memoloop people lists them)")
+            households.server_only(mem.engine)
+            if args.action == "remove":
+                households.remove(mem.engine, args.login)
+                emit(args, {"login": args.login, "removed": True},
+                     f"{args.login} can no longer sign in; what they wrote stays, marked with their login")
+                return
+            if households.person(mem.engine, args.login) is None:  # said before a password is asked
+                raise MemoloopError(f"person '{args.login}' does not exist; memoloop people lists who does")
+            found = households.set_password(mem.engine, args.login, _password(args))
+            emit(args, _json(found), f"{found.login} has a new password")
+            return
         found = households.people(mem.engine)
         lines = [f"{p.login}{f' ({p.name})' if p.name else ''}: {', '.join(p.households)}" for p in found]
         emit(args, [_json(p) for p in found], "\n".join(lines) or "no one yet: memoloop people add LOGIN --household NAME")
@@ -78,7 +92,7 @@ def register(sub, common: argparse.ArgumentParser) -> None:
     p.add_argument("name", nargs="?", help="the new household's name")
     p.set_defaults(run=cmd_households)
     p = sub.add_parser("people", parents=[common], help="server mode: who can sign in to the app, and where")
-    p.add_argument("action", nargs="?", choices=["list", "add", "join"], default="list")
+    p.add_argument("action", nargs="?", choices=["list", "add", "join", "password", "remove"], default="list")
     p.add_argument("login", nargs="?", help="a login: lower-case letters, digits, '.', '_' or '-'")
     p.add_argument("--name", help="the name the app shows (default: the login)")
     p.add_argument("--password-stdin", action="store_true", help="read the password from stdin (one line)")

@@ -22,6 +22,7 @@ APP = Path(__file__).with_name("app.py")
 HOST = "127.0.0.1"
 STARTUP_SECONDS = 60
 STOP_SECONDS = 10
+HOUSEHOLDS_CHECK_S = 60  # how often `up` looks for a household added since it started
 THEME = {"primaryColor": "#c8553d", "backgroundColor": "#fffaf5",
          "secondaryBackgroundColor": "#f6ede4", "textColor": "#2d2a26"}
 
@@ -102,15 +103,21 @@ def up(home_path: Path | None, port: int) -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     server = start_server(home, port)
-    schedulers = []
+    schedulers: dict = {}
     try:
         wait_until_ready(server, url, home.logs_dir / "ui.log")
-        schedulers = start_schedulers(home)
+        start_schedulers(home, schedulers)
         print(f"memoloop is running at {url}  (data home: {home.root})", flush=True)
         for line in schedule_lines(home):
             print(f"Retraining{line}", flush=True)
         print("Open it in your browser; press Ctrl-C here to stop.", flush=True)
-        code = server.wait()
+        while True:
+            try:
+                code = server.wait(timeout=HOUSEHOLDS_CHECK_S)
+                break
+            except subprocess.TimeoutExpired:
+                for name in start_schedulers(home, schedulers):  # a household added meanwhile
+                    print(f"Retraining for {name} too: its scheduler started", flush=True)
         if code != 0:
             print(f"memoloop: the web server stopped (exit {code}); see {home.logs_dir / 'ui.log'}",
                   file=sys.stderr)
@@ -119,7 +126,7 @@ def up(home_path: Path | None, port: int) -> int:
         print("\nstopping memoloop…", flush=True)
         return 0
     finally:
-        for scheduler in schedulers:
+        for scheduler in schedulers.values():
             scheduler.shutdown(wait=False)
         stop(server)
 
@@ -133,12 +140,20 @@ def households(home: Home) -> list[str | None]:
         return accounts.names(mem.engine) or [None]
 
 
-def start_schedulers(home: Home) -> list:
-    """One scheduler per `up` and household (not per Streamlit session): this process owns them."""
+def start_schedulers(home: Home, running: dict) -> list[str | None]:
+    """One scheduler per `up` and household (not per Streamlit session): this process owns them.
+    Starts those missing from `running` (household -> scheduler) and returns their households."""
+    from memory.db import DatabaseUnavailable
     from memory.store import Memory
     from retrain import schedule
 
-    return [schedule.start(Memory(home, household=name)) for name in households(home)]
+    try:
+        missing = [name for name in households(home) if name not in running]
+    except DatabaseUnavailable:
+        return []  # the server is away for now: the next check starts them
+    for name in missing:
+        running[name] = schedule.start(Memory(home, household=name))
+    return missing
 
 
 def schedule_lines(home: Home) -> list[str]:
