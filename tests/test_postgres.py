@@ -170,3 +170,19 @@ def test_run_cli_uses_the_saved_database(home_dir, database):
     with engine.connect() as conn:
         assert conn.execute(text("SELECT text FROM observation")).scalars().all() == ["Luna slept on the radiator"]
     engine.dispose()
+
+
+def test_the_document_frequencies_of_a_question_are_counted_in_one_pass_and_exactly(home_dir, database):
+    from memory import keywords
+
+    with Memory.open(home_dir, engines=Engines(database_url=database)) as mem:
+        for note in ("Mochi threw up a hairball", "Mochi sneezed twice", "vomit on the rug, then sneezing",
+                     "Luna ate well", "Mochi ate tuna and threw up"):
+            journal.log(mem, note)
+        asked = keywords.concepts("Did Mochi sneeze or throw up after tuna? ???",
+                                  {"vomit": ["vomit", "threw up", "throw up"]})
+        asked.append(keywords.Concept(("???",)))  # no word a query can hold: counted as 0
+        with mem.engine.connect() as conn:
+            one_by_one = [conn.execute(text("SELECT count(*) FROM observation WHERE search @@ to_tsquery('english', :q)"),
+                                       {"q": c.tsquery}).scalar_one() if c.tsquery else 0 for c in asked]
+            assert keywords.weigh(conn, asked).df == one_by_one == [3, 3, 2, 1, 0]
