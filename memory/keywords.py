@@ -138,25 +138,11 @@ class WeighedConcepts:
 def weigh(conn, concepts_: list[Concept]) -> WeighedConcepts:
     # max(id) stands for the number of notes: FTS counts deleted ones too, and it costs no scan.
     total = conn.execute(text("SELECT max(id) FROM observation")).scalar_one() or 1
-    df = _postgres_df(conn, concepts_) if postgres(conn) else [
-        conn.execute(text("SELECT count(*) FROM observation_fts WHERE observation_fts MATCH :q"),
-                     {"q": c.fts}).scalar_one() if c.fts else 0 for c in concepts_]
+    count = ("SELECT count(*) FROM observation WHERE search @@ to_tsquery('english', :q)" if postgres(conn) else
+             "SELECT count(*) FROM observation_fts WHERE observation_fts MATCH :q")
+    df = [conn.execute(text(count), {"q": c.query(conn)}).scalar_one() if c.query(conn) else 0 for c in concepts_]
     weights = [math.log(1 + (total - d + 0.5) / (d + 0.5)) for d in df]
     return WeighedConcepts(concepts_, df, weights, total)
-
-
-def _postgres_df(conn, concepts_: list[Concept]) -> list[int]:
-    """Every concept's document frequency in one pass over the notes that hold any of them (a count
-    per concept visited each matching row again: a word in half the notes cost half a scan apiece)."""
-    queries = [c.tsquery for c in concepts_]
-    asked = [i for i, q in enumerate(queries) if q]
-    if not asked:
-        return [0] * len(concepts_)
-    counts = ", ".join(f"count(*) FILTER (WHERE search @@ to_tsquery('english', :q{i}))" for i in asked)
-    row = conn.execute(text(f"SELECT {counts} FROM observation WHERE search @@ to_tsquery('english', :any)"),
-                       {"any": " | ".join(queries[i] for i in asked), **{f"q{i}": queries[i] for i in asked}}).one()
-    found = dict(zip(asked, row))
-    return [found.get(i, 0) for i in range(len(concepts_))]
 
 
 def candidates(conn, asked: WeighedConcepts, scope, start, end, n) -> list[int]:

@@ -172,7 +172,7 @@ def test_run_cli_uses_the_saved_database(home_dir, database):
     engine.dispose()
 
 
-def test_the_document_frequencies_of_a_question_are_counted_in_one_pass_and_exactly(home_dir, database):
+def test_a_questions_words_are_counted_by_their_stems_and_phrases(home_dir, database):
     from memory import keywords
 
     with Memory.open(home_dir, engines=Engines(database_url=database)) as mem:
@@ -183,6 +183,4 @@ def test_the_document_frequencies_of_a_question_are_counted_in_one_pass_and_exac
                                   {"vomit": ["vomit", "threw up", "throw up"]})
         asked.append(keywords.Concept(("???",)))  # no word a query can hold: counted as 0
         with mem.engine.connect() as conn:
-            one_by_one = [conn.execute(text("SELECT count(*) FROM observation WHERE search @@ to_tsquery('english', :q)"),
-                                       {"q": c.tsquery}).scalar_one() if c.tsquery else 0 for c in asked]
-            assert keywords.weigh(conn, asked).df == one_by_one == [3, 3, 2, 1, 0]
+            assert keywords.weigh(conn, asked).df == [3, 3, 2, 1, 0]  # vomit, mochi, sneez-, tuna, ???

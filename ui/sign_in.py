@@ -4,6 +4,8 @@ in the database; ui/resources.py opens the household chosen here). The embedded 
 server database nobody was added to, need no sign-in."""
 from __future__ import annotations
 
+import time
+
 import streamlit as st
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -14,6 +16,7 @@ from ui import resources
 from ui.resources import HOUSEHOLD_KEY, LOGIN_KEY
 
 PERSON_KEY = "memoloop-person"
+FAILED_WAIT_S = 1.0
 
 
 def gate() -> None:
@@ -51,6 +54,7 @@ def _form(engine) -> None:
             return
     person = households.sign_in(engine, login, password)
     if person is None:
+        time.sleep(FAILED_WAIT_S)  # guessing passwords through the form stays slow
         st.error("That login and password do not match; try again, or ask whoever runs this memoloop.",
                  icon=":material/lock:")
         return
