@@ -3,6 +3,7 @@ History, export, the dataset and retrain never see the other household's rows (e
 records are a schema of their own: memory/households.py). A wrong password, an unknown household
 and households on the embedded journal are one line and change nothing."""
 import io
+import itertools
 import json
 import sys
 
@@ -29,6 +30,7 @@ A, B = "Shelter A", "Shelter B"
 NOTES = {A: ["Mochi sneezed after the move to the blue flat", "Mochi ate tuna pate with a sprinkle of lysine"],
          B: ["Mochi vomited a hairball on the red carpet", "Mochi limped on the left hind leg after jumping"]}
 WORDS = {A: "blue flat", B: "red carpet"}  # in nothing the other household wrote
+_numbers = itertools.count()  # each test's own databases on the session's cluster
 
 
 def cli(*args, password=None) -> int:
@@ -44,7 +46,7 @@ def cli(*args, password=None) -> int:
 def shelters(home_dir, pg_server, tiny_gemma_dir, capsys):
     """A home on its own database with two households, alice in A and bob in B, each with a Mochi."""
     home = ["--home", str(home_dir)]
-    database = create_database(pg_server, f"homes{id(home_dir) % 10 ** 8}")
+    database = create_database(pg_server, f"homes{next(_numbers)}")
     assert cli("settings", "--database-url", database, *home) == 0
     Settings(base_model=str(tiny_gemma_dir), max_new_tokens=16).save(Memory.open(home_dir).home)
     assert cli("households", "add", A, *home) == 0 and cli("households", "add", B, *home) == 0
@@ -217,7 +219,7 @@ def test_up_runs_one_scheduler_per_household(shelters, home_dir):
 
 
 def test_a_database_of_several_households_is_not_moved_by_one_home(shelters, home_dir, pg_server, capsys):
-    empty = create_database(pg_server, f"empty{id(home_dir) % 10 ** 8}")
+    empty = create_database(pg_server, f"empty{next(_numbers)}")
     assert cli("settings", "--database-url", empty, "--home", str(home_dir)) == 2
     one_line(capsys, "keeps 2 households (Shelter A, Shelter B)", "pg_dump", "nothing was changed")
     assert Engines.saved(home_dir).database_url == shelters
