@@ -164,11 +164,23 @@ def schema_of(engine: Engine, name: str) -> str:
 
 def schema_at(url: str, name: str) -> str:
     """`schema_of` on the database at `url`, before a Memory connects with that schema."""
+    return _at(url, lambda engine: schema_of(engine, name))
+
+
+def names_at(url: str | None) -> list[str]:
+    """`names` on the database at `url` (None: the embedded journal, which has none), without opening
+    a Memory: what a process that keeps one per household asks before it opens them."""
+    return _at(url, names) if url else []
+
+
+def _at(url: str, ask):
+    """`ask(engine)` on a short-lived engine at `url` (no migrations run); a server that does not
+    answer is memory.db's one line."""
     from memory import db
 
     engine = create_engine(url, connect_args={"connect_timeout": db.CONNECT_TIMEOUT_S})
     try:
-        return schema_of(engine, name)
+        return ask(engine)
     except OperationalError as exc:
         raise db.unavailable(url, exc) from None
     finally:
@@ -254,16 +266,21 @@ def remove(engine: Engine, login: str) -> None:
 
 
 def person(engine: Engine, login: str) -> Person | None:
+    found = _people(engine, "WHERE p.login = :l", {"l": login})
+    return found[0] if found else None
+
+
+def _people(engine: Engine, where: str = "", params: dict | None = None) -> list[Person]:
+    """People with their households, in one query."""
     with engine.connect() as conn:
         if not _exists(conn):
-            return None
-        row = conn.execute(text(f"SELECT id, login, name FROM {SCHEMA}.person WHERE login = :l"), {"l": login}).first()
-        if row is None:
-            return None
-        names = conn.execute(text(
-            f"SELECT h.name FROM {SCHEMA}.membership m JOIN {SCHEMA}.household h ON h.id = m.household_id "
-            f"WHERE m.person_id = :p ORDER BY h.id"), {"p": row.id}).scalars().all()
-    return Person(row.login, row.name, list(names))
+            return []
+        rows = conn.execute(text(
+            f"SELECT p.login, p.name, array_remove(array_agg(h.name ORDER BY h.id), NULL) "
+            f"FROM {SCHEMA}.person p LEFT JOIN {SCHEMA}.membership m ON m.person_id = p.id "
+            f"LEFT JOIN {SCHEMA}.household h ON h.id = m.household_id {where} GROUP BY p.id ORDER BY p.id"),
+            params or {}).all()
+    return [Person(login, name, list(names)) for login, name, names in rows]
 
 
 def member(engine: Engine, login: str, household: str | None) -> str:
@@ -293,11 +310,7 @@ def anyone(engine: Engine) -> bool:
 
 def people(engine: Engine) -> list[Person]:
     server_only(engine)
-    with engine.connect() as conn:
-        if not _exists(conn):
-            return []
-        logins = conn.execute(text(f"SELECT login FROM {SCHEMA}.person ORDER BY id")).scalars().all()
-    return [person(engine, login) for login in logins]
+    return _people(engine)
 
 
 def sign_in(engine: Engine, login: str, password: str) -> Person | None:

@@ -63,7 +63,7 @@ def reap(mem: Memory) -> list[int]:
             if run.host == ANY_TRAINER:  # waiting for a training machine
                 if silent < TRAINER_WAIT:
                     continue
-                run.error = (f"no training machine took this run within {TRAINER_WAIT.seconds // 3600} hour; start "
+                run.error = (f"no training machine took this run within {TRAINER_WAIT.total_seconds() / 3600:g} h; start "
                              f"python -m retrain.worker --watch --home DATA_HOME on one (or memoloop settings "
                              f"--trainer here); the active adapter is unchanged")
             elif run.host not in (None, HERE):  # trained elsewhere: its heartbeat is all we can see

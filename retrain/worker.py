@@ -84,14 +84,15 @@ def watch(home: str, household: str | None = None, poll_s: float = 5.0, once: bo
     every household (or one): this machine shares the database and the data home (its adapters,
     datasets and logs) with the app's. Returns how many it carried out (`once`: one pass)."""
     from memory import households
+    from memory.engines import Engines
+    from memory.home import Home
 
-    done = 0
-    while True:
-        if household is None:
-            with Memory.open(home) as first:
-                names = households.names(first.engine) or [None]
-        for name in [household] if household is not None else names:
-            with Memory.open(home, household=name) as mem:
+    root, done, opened = Home.open(home), 0, {}  # household -> its Memory, opened once
+    try:
+        while True:
+            for name in [household] if household is not None else (
+                    households.names_at(Engines.of(root.root).database_url) or [None]):
+                mem = opened.get(name) or opened.setdefault(name, Memory(root, household=name))
                 runs.reap(mem)
                 run = runs.take(mem)
                 if run is None:
@@ -100,9 +101,12 @@ def watch(home: str, household: str | None = None, poll_s: float = 5.0, once: bo
                 run = runs.wait(mem, runs.start(mem, run).id, poll_s=min(poll_s, 5.0))
                 print(f"memoloop: run {run.id} {run.status}: {run.reason or run.error}", flush=True)
                 done += 1
-        if once:
-            return done
-        time.sleep(poll_s)
+            if once:
+                return done
+            time.sleep(poll_s)
+    finally:
+        for mem in opened.values():
+            mem.close()
 
 
 def _train_and_gate(mem: Memory, run_id: int, cfg: TrainConfig, policy: GatePolicy) -> None:

@@ -206,16 +206,17 @@ def test_up_runs_one_scheduler_per_household(shelters, home_dir):
     schedulers = {}
     try:
         assert up.start_schedulers(home, schedulers) == [A, B]
-        jobs = [s.get_job(schedule.JOB_ID, jobstore="default") for s in schedulers.values()]
+        jobs = [s.get_job(schedule.JOB_ID, jobstore="default") for s, _ in schedulers.values()]
         assert [j.args for j in jobs] == [(str(home.root), A), (str(home.root), B)]
-        lines = up.schedule_lines(home)
+        lines = up.schedule_lines(schedulers)
         assert [line.split(":")[0] for line in lines] == [f" for {A}", f" for {B}"]
         assert up.start_schedulers(home, schedulers) == []  # each once
         assert cli("households", "add", "Shelter C", "--home", str(home_dir)) == 0  # while it runs
         assert up.start_schedulers(home, schedulers) == ["Shelter C"] and len(schedulers) == 3
     finally:
-        for scheduler in schedulers.values():
+        for scheduler, mem in schedulers.values():
             scheduler.shutdown(wait=False)
+            mem.close()
 
 
 def test_a_database_of_several_households_is_not_moved_by_one_home(shelters, home_dir, pg_server, capsys):

@@ -108,7 +108,7 @@ def up(home_path: Path | None, port: int) -> int:
         wait_until_ready(server, url, home.logs_dir / "ui.log")
         start_schedulers(home, schedulers)
         print(f"memoloop is running at {url}  (data home: {home.root})", flush=True)
-        for line in schedule_lines(home):
+        for line in schedule_lines(schedulers):
             print(f"Retraining{line}", flush=True)
         print("Open it in your browser; press Ctrl-C here to stop.", flush=True)
         while True:
@@ -126,7 +126,7 @@ def up(home_path: Path | None, port: int) -> int:
         print("\nstopping memoloop…", flush=True)
         return 0
     finally:
-        for scheduler in schedulers.values():
+        for scheduler, _ in schedulers.values():
             scheduler.shutdown(wait=False)
         stop(server)
 
@@ -134,15 +134,15 @@ def up(home_path: Path | None, port: int) -> int:
 def households(home: Home) -> list[str | None]:
     """Each household on the home's database (server mode), or [None]: the one journal."""
     from memory import households as accounts
-    from memory.store import Memory
+    from memory.engines import Engines
 
-    with Memory(home) as mem:
-        return accounts.names(mem.engine) or [None]
+    return accounts.names_at(Engines.of(home.root).database_url) or [None]
 
 
 def start_schedulers(home: Home, running: dict) -> list[str | None]:
     """One scheduler per `up` and household (not per Streamlit session): this process owns them.
-    Starts those missing from `running` (household -> scheduler) and returns their households."""
+    Starts those missing from `running` (household -> (scheduler, its memory)) and returns their
+    households."""
     from memory.db import DatabaseUnavailable
     from memory.store import Memory
     from retrain import schedule
@@ -152,19 +152,18 @@ def start_schedulers(home: Home, running: dict) -> list[str | None]:
     except DatabaseUnavailable:
         return []  # the server is away for now: the next check starts them
     for name in missing:
-        running[name] = schedule.start(Memory(home, household=name))
+        mem = Memory(home, household=name)
+        running[name] = (schedule.start(mem), mem)
     return missing
 
 
-def schedule_lines(home: Home) -> list[str]:
+def schedule_lines(running: dict) -> list[str]:
     """": next 2026-12-06 03:30 (cron ...)", one per household (" for Shelter A: next ...")."""
-    from memory.store import Memory
     from retrain import schedule
 
     lines = []
-    for name in households(home):
-        with Memory(home, household=name) as mem:
-            pol, nxt = schedule.policy(mem), schedule.next_run(mem)
+    for name, (_, mem) in running.items():
+        pol, nxt = schedule.policy(mem), schedule.next_run(mem)
         when = nxt.astimezone().strftime("%Y-%m-%d %H:%M") if nxt else "paused"
         lines.append(f"{f' for {name}' if name else ''}: next {when} (cron '{pol.cron}', "
                      f"after {pol.min_new_records} new approved answers)")
