@@ -349,7 +349,7 @@ def guard(answer: str, block: str | Block, trusted: tuple[str, ...] = (), no_num
         elif orphan and v.ok:
             v = Verdict(v.sentence, ["goes on from a sentence that was not shown"])
         if v.ok and _flat(v.sentence) not in _flat(" ".join(shown)):
-            shown.append(_capitals(v.sentence, opens=not shown or shown[-1].endswith((".", "!", "?"))))
+            shown.append(v.sentence)
             continue
         if v.ok:  # already said, inside a note shown in place of an earlier sentence
             cut.append({"sentence": v.sentence, "problems": ["repeats an earlier sentence"], "shown_instead": None})
@@ -366,16 +366,6 @@ def guard(answer: str, block: str | Block, trusted: tuple[str, ...] = (), no_num
     if shown and shown[-1].endswith(";"):
         shown[-1] = shown[-1][:-1] + "."
     return Guarded(shown, cut)
-
-
-STOP_THEN_LOWER = re.compile(r"(?<=[a-z]{3})(?<!\betc)(?<!\bapprox)(?<!\bincl)\. ([a-z])")
-
-
-def _capitals(sentence: str, opens: bool) -> str:
-    """A clause the model copied alone from a fact ("...fleas too. treat every pet...") starts its
-    sentence with a capital, as the fact's own sentence did."""
-    sentence = STOP_THEN_LOWER.sub(lambda m: ". " + m.group(1).upper(), sentence)
-    return sentence[:1].upper() + sentence[1:] if opens else sentence
 
 
 def note_forms(note: Source) -> list[str]:

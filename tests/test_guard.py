@@ -236,10 +236,3 @@ def test_a_bare_yes_cut_is_not_reported_as_words_that_did_not_match():
     assert cut and guard.cut_summary(cut) == ""
     cut = guard.guard("Yes. Rusty weighs 9.9 kg.", BLOCK, question="Is Rusty heavy?").cut
     assert guard.cut_summary(cut).startswith("memoloop left out 1 sentence")
-
-
-def test_a_clause_copied_alone_from_a_fact_starts_its_sentence_with_a_capital():
-    shown = guard.guard("Ear mites spread between cats. treat every cat in the house.", BLOCK)
-    assert shown.text == "Ear mites spread between cats. Treat every cat in the house." and not shown.cut
-    shown = guard.guard("Ear mites spread between cats; treat every cat in the house.", BLOCK)
-    assert shown.text == "Ear mites spread between cats; treat every cat in the house."  # after ";", as written
