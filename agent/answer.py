@@ -178,31 +178,37 @@ class Turn:
         measured = "".join(f"{line}.\n\n" for line in d.measured)  # computed in code: the data first
         if measured:
             yield part("measured", measured)
-        said: list[str] = []
+        said: list[str] = []  # the body's sentences; streamed, they read the same as " ".join(said)
+        streamed = ""
+
+        def sentence(text: str, begun: str = ""):  # `begun`: its first words, streamed already
+            nonlocal streamed
+            said.append(text)
+            piece = text[len(begun):] if begun else ("" if not streamed or streamed.endswith(" ") else " ") + text
+            streamed += piece
+            return "body", piece
+
         if d.no_record:
-            said.append(self._no_record_line())
-            yield "body", said[-1]
+            yield sentence(self._no_record_line())
         usage, model = Usage(), self.companion.model
         early = ""  # the opening words shown before their sentence was finished: a note's own words
         for kind, text in self._checked_sentences(model, usage, quote_first=not said):
             if kind == "early":
                 early += text
+                streamed += text
                 yield "body", text
                 continue
-            said.append(text)
-            yield "body", text[len(early):] if early else (" " if len(said) > 1 else "") + text
+            yield sentence(text, early)
             early = ""
         for note in ([] if d.no_record or d.trend else guard.uncovered_notes(" ".join(said), d.block)):
             rest = guard.unsaid(note, " ".join(said))  # every note the code chose is stated, with its date
             if rest:
-                said.append(rest)
-                yield "body", (" " if len(said) > 1 else "") + rest
+                yield sentence(rest)
         if len(said) == d.no_record:  # the model said nothing that holds: the vetted facts speak for themselves
             instead = " ".join(f.text for f in d.facts) or (  # a measured series has said it already
                 "" if d.no_record or d.trend else "I could not phrase an answer this time.")
             if instead:  # after "no record" with no facts, the no-record line is the whole answer
-                said.append(instead)
-                yield "body", (" " if len(said) > 1 else "") + instead
+                yield sentence(instead)
         body = " ".join(said)
         texts.append(body)
         guarded = self.guarded
@@ -218,58 +224,11 @@ class Turn:
         self.answer.body, self.answer.disclaimer = measured + body, disclaimer
 
     def _checked_sentences(self, model: LoadedModel, usage: Usage, quote_first: bool = False):
-        """The model's sentences as it finishes each, checked before it is shown: a sentence that
-        fails comes back as the note it was made from (agent.guard). Sets .raw and .guarded.
-
-        Yields ("sentence", text), and with `quote_first` also ("early", words): while the answer's
-        first words are, word for word, the first note stated the way answers state a note ("On
-        2026-12-04: Mochi sneezed...", agent.guard.note_forms), they are shown as they come, a third
-        of a second in instead of a whole sentence later. They are the note's own date and words, so
-        they hold whatever comes next: the finished sentence starts with them or, if it does not
-        (the guard cut it), the note is stated in full in the form they began."""
+        """The model's sentences as it finishes each, checked (`checked_sentences`); sets .raw and .guarded."""
         d = self.draft
         constraint = Constraint(model.tokenizer, f"{d.block}\n{d.question}", d.no_record, STOP_TOKEN_IDS)
         pieces = generate(model, d.prompt, self.companion.settings.max_new_tokens, usage, constraint)
-        raw, shown, checked, guarded = "", 0, 0, guard.Guarded([], [])
-        notes = guard.read_block(d.block).notes if quote_first and not d.no_record else []
-        forms = guard.note_forms(notes[0]) if notes and notes[0].day else []
-        order = None if d.trend else d.recall.time.order
-        early, begun, stated = "", "", None  # begun: the note form the early words are the start of
-        for piece in chain(pieces, [None]):  # None: the model has finished
-            raw = raw + piece if piece is not None else raw
-            if forms and not shown:
-                words = guard.as_shown(raw, order)  # the bare "Yes." and a "The last time was" lead go
-                words = words[:words.rfind(" ") + 1]  # whole words only: never "sneez"
-                if not words.startswith(early):
-                    forms = []  # the model went its own way: the rest waits for its sentence
-                elif len(words) > len(early) and any(f.startswith(words) for f in forms):
-                    yield "early", words[len(early):]
-                    early = words
-                    forms = [f for f in forms if f.startswith(early)]
-                    begun = forms[0]
-            finished = guard.sentences(raw) if piece is None else guard.sentences(raw)[:-1]
-            unfinished = piece is None and not usage.stopped and not raw.rstrip().endswith((".", "!", "?"))
-            if unfinished:  # out of tokens mid-sentence: "...from about 6 to 8 weeks of age until"
-                finished = finished[:-1]
-            if len(finished) == checked:
-                continue  # no new sentence finished: nothing to check yet
-            checked = len(finished)
-            guarded = guard.guard(" ".join(finished), d.block, tuple(d.measured), no_numbers=d.trend is not None,
-                                  question=d.question, order=order)
-            for sentence in guarded.shown[shown:]:
-                if early and not sentence.startswith(early):  # the note the early words began, in full
-                    stated = begun
-                    yield "sentence", stated
-                early = ""
-                if not (d.no_record and "no record" in sentence.lower()) and sentence != stated:
-                    yield "sentence", sentence
-            shown = len(guarded.shown)
-        if early:  # nothing of the model's was shown after the early words: the note they began
-            yield "sentence", begun
-        if unfinished and raw.strip():
-            guarded.cut.append({"sentence": guard.sentences(raw)[-1], "problems": ["unfinished: the model ran out of words"],
-                                "shown_instead": None})
-        self.raw, self.guarded = raw.strip(), guarded
+        self.raw, self.guarded = yield from checked_sentences(pieces, d, usage, quote_first)
 
     def _no_record_line(self) -> str:
         """No record is decided in code: the answer says so first, whatever the model says."""
@@ -292,3 +251,57 @@ class Turn:
                       trend=d.trend)
 
 
+def checked_sentences(pieces, d: Draft, usage: Usage, quote_first: bool = False):
+    """The model's sentences as it finishes each, checked before it is shown: a sentence that
+    fails comes back as the note it was made from (agent.guard). Returns (raw, guarded): the
+    model's own words and what the guard made of them.
+
+    Yields ("sentence", text), and with `quote_first` also ("early", words): while the answer's
+    first words are, word for word, the first note stated the way answers state a note ("On
+    2026-12-04: Mochi sneezed...", agent.guard.note_forms), they are shown as they come, a third
+    of a second in instead of a whole sentence later. They are the note's own date and words, so
+    they hold whatever comes next: the finished sentence starts with them or, if it does not
+    (the guard cut it), the note is stated in full in the form they began. Nothing is yielded
+    twice: a sentence already said word for word (inside that note, say) is not said again.
+    `usage.stopped` tells, once `pieces` ends, whether the model stopped or ran out of tokens."""
+    raw, shown, checked, guarded = "", 0, 0, guard.Guarded([], [])
+    notes = guard.read_block(d.block).notes if quote_first and not d.no_record else []
+    forms = guard.note_forms(notes[0]) if notes and notes[0].day else []
+    order = None if d.trend else d.recall.time.order
+    early, begun, told = "", "", ""  # begun: the note form the early words are the start of; told: all yielded
+    for piece in chain(pieces, [None]):  # None: the model has finished
+        raw = raw + piece if piece is not None else raw
+        if forms and not shown:
+            words = guard.as_shown(raw, order)  # the bare "Yes." and a "The last time was" lead go
+            words = words[:words.rfind(" ") + 1]  # whole words only: never "sneez"
+            if not words.startswith(early):
+                forms = []  # the model went its own way: the rest waits for its sentence
+            elif len(words) > len(early) and any(f.startswith(words) for f in forms):
+                yield "early", words[len(early):]
+                early = words
+                forms = [f for f in forms if f.startswith(early)]
+                begun = forms[0]
+        finished = guard.sentences(raw) if piece is None else guard.sentences(raw)[:-1]
+        unfinished = piece is None and not usage.stopped and not raw.rstrip().endswith((".", "!", "?"))
+        if unfinished:  # out of tokens mid-sentence: "...from about 6 to 8 weeks of age until"
+            finished = finished[:-1]
+        if len(finished) == checked:
+            continue  # no new sentence finished: nothing to check yet
+        checked = len(finished)
+        guarded = guard.guard(" ".join(finished), d.block, tuple(d.measured), no_numbers=d.trend is not None,
+                              question=d.question, order=order, final=piece is None)
+        for sentence in guarded.shown[shown:]:
+            if early and not (sentence + " ").startswith(early):  # the note the early words began, in full
+                told += " " + begun
+                yield "sentence", begun
+            early = ""
+            if not (d.no_record and "no record" in sentence.lower()) and not guard.said_in(sentence, told):
+                told += " " + sentence
+                yield "sentence", sentence
+        shown = len(guarded.shown)
+    if early:  # nothing of the model's was shown after the early words: the note they began
+        yield "sentence", begun
+    if unfinished and raw.strip():
+        guarded.cut.append({"sentence": guard.sentences(raw)[-1], "problems": ["unfinished: the model ran out of words"],
+                            "shown_instead": None})
+    return raw.strip(), guarded

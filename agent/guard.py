@@ -335,9 +335,10 @@ def _pronoun_problems(sentence: str, sexes: dict[str, str]) -> list[str]:
 
 
 def guard(answer: str, block: str | Block, trusted: tuple[str, ...] = (), no_numbers: bool = False,
-          question: str = "", order: str | None = None) -> Guarded:
+          question: str = "", order: str | None = None, final: bool = True) -> Guarded:
     """What the user reads: the sentences that pass; each that fails is replaced by its source (a
-    sentence that opened with the wrong note, by the note asked for)."""
+    sentence that opened with the wrong note, by the note asked for). `final`: the answer is
+    finished, so a last clause ending in ";" ends in "." (not while more of it is coming)."""
     b = block if isinstance(block, Block) else read_block(block)
     if question and not order:  # "The most recent was on D:" answers a question that asked for no order
         answer = LEAD_CLAIM.sub("On ", answer)
@@ -348,7 +349,7 @@ def guard(answer: str, block: str | Block, trusted: tuple[str, ...] = (), no_num
             orphan = not v.ok
         elif orphan and v.ok:
             v = Verdict(v.sentence, ["goes on from a sentence that was not shown"])
-        if v.ok and _flat(v.sentence) not in _flat(" ".join(shown)):
+        if v.ok and not said_in(v.sentence, " ".join(shown)):
             shown.append(v.sentence)
             continue
         if v.ok:  # already said, inside a note shown in place of an earlier sentence
@@ -363,7 +364,7 @@ def guard(answer: str, block: str | Block, trusted: tuple[str, ...] = (), no_num
                 used.add(instead)
                 shown.append(instead)
         cut.append({"sentence": v.sentence, "problems": v.problems, "shown_instead": instead})
-    if shown and shown[-1].endswith(";"):
+    if final and shown and shown[-1].endswith(";"):
         shown[-1] = shown[-1][:-1] + "."
     return Guarded(shown, cut)
 
@@ -394,6 +395,23 @@ def _days(sentence: str, b: Block) -> list[str]:
 
 def _flat(text: str) -> str:
     return " ".join(WORD.findall(text.lower()))
+
+
+def said_in(sentence: str, text: str) -> bool:
+    """Whether `text` already says `sentence` word for word, numbers included ("Weight 3.7 kg." is
+    not said by "Weight 4.1 kg."), whatever the punctuation between; a note stated in one form
+    ("On D: ...") is said by the other ("On D you noted: ...") or by its words and its date."""
+    plain = f" {_plain(text)} "
+    lead = NOTE_LEAD.match(sentence)
+    keys = [sentence] + ([sentence[lead.end():]] if lead and lead.group(1) in text else [])
+    return any(_plain(k) and f" {_plain(k)} " in plain for k in keys)
+
+
+NOTE_LEAD = re.compile(r"^On (\d{4}-\d{2}-\d{2})(?: you noted)?:\s*")  # how note_forms open
+
+
+def _plain(text: str) -> str:
+    return " ".join(re.findall(r"[a-z0-9]+", text.lower()))
 
 
 def cut_summary(cut: list[dict]) -> str:
@@ -440,16 +458,24 @@ def uncovered_notes(text: str, block: str | Block) -> list[Source]:
 
 
 def unsaid(note: Source, text: str) -> str | None:
-    """How to state `note` after `text`: in full, or, when the text has its date already (the model
-    began the note, then stopped or was cut), only the note's sentences the text lacks, so that the
-    owner never reads one sentence twice. None: nothing left to say."""
-    if not note.day or note.day not in text:
-        return note.said
-    rest = [s for s in sentences(note.text) if _flat(s) not in _flat(text)]
+    """How to state `note` after `text`: only the note's sentences the text lacks, so that the owner
+    never reads one sentence twice; with its date, unless the text goes straight on from the note's
+    own first words. When the text has every sentence but not the date, a line that gives the date.
+    None: nothing left to say."""
+    rest = [s for s in sentences(note.text) if not said_in(s, text)]
+    if not note.day or note.day not in text:  # the model told the note, or some of it, without its date
+        if not rest:
+            return f"(That is your note of {note.day}.)" if note.day else None
+        return Source(" ".join(rest), note.day, note.header).said
     if not rest:
         return None
-    begun = _flat(sentences(note.text)[0]) in _flat(sentences(text)[-1])
-    if begun:  # it goes straight on from the note's own first words (not another note of that day)
+    last = sentences(text)[-1]
+    lead = NOTE_LEAD.match(last)
+    rest_of_last = last[lead.end():] if lead else last  # the text's last sentence is one of this note's:
+    begun = _flat(sentences(note.text)[0]) in _flat(last) or (
+        (not lead or lead.group(1) == note.day) and len(_plain(rest_of_last).split()) >= 3
+        and said_in(rest_of_last, note.text))
+    if begun:  # it goes straight on from the note's own words (not another note of that day)
         return Source(" ".join(rest)).said
     return Source(" ".join(rest), note.day, note.header).said
 

@@ -164,3 +164,29 @@ def test_a_question_that_names_weight_in_passing_keeps_its_other_notes(companion
     assert d.trend is not None and booster in [h.id for h in d.chosen]
     d = companion.draft("How has Mochi's weight changed over time?")
     assert d.trend is not None and all(h.id in {p.id for p in d.trend.points} for h in d.chosen)
+
+
+def test_a_note_copied_across_its_sentences_is_shown_once(mem, tiny_gemma_dir):
+    """Read on fresh5 (10 of 66 answers): the real model copied a two-sentence note word for word,
+    its first words were shown early, and then the whole note came again. This is that model's own
+    output, streamed word by word through the check."""
+    import re
+
+    from agent.answer import checked_sentences
+    from agent.model import Usage
+
+    journal.add_subject(mem, "Biscuit", sex="female", neutered=True)
+    journal.log(mem, "got the aerokat spacer + a flixotide 125mcg inhaler from the vet. 1 puff twice a day, mask on "
+                "her face for 7-10 breaths. she hates it. bribing w dreamies after.", subject="Biscuit",
+                kind="medication", at="2024-05-02")
+    companion = Companion(mem, settings=Settings(base_model=str(tiny_gemma_dir)), adapters=[], progress=lambda m: None)
+    draft = companion.draft("whats the spacer thing for biscuit's inhaler called")
+    note = "On 2024-05-02: got the aerokat spacer + a flixotide 125mcg inhaler from the vet."
+    raw = ("The first time was on 2024-05-02: got the aerokat spacer + a flixotide 125mcg inhaler from the vet. "
+           "1 puff twice a day, mask on her face for 7-10 breaths. she hates it. bribing w dreamies after.")
+    usage = Usage(stopped=True)  # the model stopped by itself
+    parts = list(checked_sentences(iter(re.findall(r"\s*\S+", raw)), draft, usage, quote_first=True))
+    early = "".join(text for kind, text in parts if kind == "early")
+    said = [text for kind, text in parts if kind == "sentence"]
+    assert early and note.startswith(early.strip())  # the note's own words came first, as they came
+    assert said == [note, "1 puff twice a day, mask on her face for 7-10 breaths. she hates it. bribing w dreamies after."]

@@ -236,3 +236,27 @@ def test_a_bare_yes_cut_is_not_reported_as_words_that_did_not_match():
     assert cut and guard.cut_summary(cut) == ""
     cut = guard.guard("Yes. Rusty weighs 9.9 kg.", BLOCK, question="Is Rusty heavy?").cut
     assert guard.cut_summary(cut).startswith("memoloop left out 1 sentence")
+
+
+def test_a_note_told_without_its_date_is_finished_with_only_what_is_missing():
+    # Read on fresh5: the model told the note's last sentences without its date, and the whole note
+    # was then added after them, those sentences again included.
+    b = guard.read_block("History:\n- 2022-08-25 (household, household): We are going to Brisbane to meet "
+                         "Isla. Shona will look after the cats. We fly out on 3 September.\n")
+    said = "Shona will look after the cats. We fly out on 3 September."
+    assert guard.unsaid(b.notes[0], said) == "On 2022-08-25: We are going to Brisbane to meet Isla."
+    assert guard.unsaid(b.notes[0], "We are going to Brisbane to meet Isla. " + said) == (
+        "(That is your note of 2022-08-25.)")  # every word said: only the date is missing
+
+
+def test_said_in_reads_numbers_and_either_form_of_a_note():
+    assert guard.said_in("Weight 3.7 kg.", "On 2023-06-20: Recheck. Weight 3.7 kg. All good.")
+    assert not guard.said_in("Weight 3.7 kg.", "On 2023-01-18: Recheck. Weight 4.1 kg.")  # not the same number
+    told = "On 2022-03-12 you noted: Pippin's first visit, with Dr Ben Harris. She weighed 1.2 kg."
+    assert guard.said_in("On 2022-03-12: Pippin's first visit, with Dr Ben Harris. She weighed 1.2 kg.", told)
+    assert not guard.said_in("On 2022-04-12: Pippin's first visit, with Dr Ben Harris.", told)  # another day
+    # the guard shows a sentence once, and a second weight is not taken for a repeat of the first
+    block = "History:\n- 2023-06-20 (Tui, weight): Weight 3.7 kg.\n- 2023-01-18 (Tui, weight): Weight 4.1 kg.\n"
+    said = ["Weight 3.7 kg on 2023-06-20.", "Weight 4.1 kg on 2023-01-18."]
+    assert guard.guard(" ".join(said), block).shown == said
+    assert guard.guard(" ".join(said + said[:1]), block).shown == said

@@ -241,3 +241,27 @@ def test_a_verbatim_quote_of_the_first_note_shows_before_its_sentence_ends(gemma
     forms = guard.note_forms(guard.read_block(turn.draft.block).notes[0])
     assert len(pieces) > 2 and "".join(pieces) == turn.answer.body and turn.answer.body in forms, pieces
     assert turn.guarded.cut and turn.guarded.cut[-1]["problems"] == ["unfinished: the model ran out of words"]
+
+
+@needs_llama
+def test_a_note_of_several_sentences_the_model_copies_is_shown_once(gemma_dir, mem):
+    """Read on fresh5 (10 of 66 answers): the real model copied a note of several sentences word
+    for word, its first words were shown early, and then the whole note came again."""
+    journal.add_subject(mem, "Biscuit", sex="female", neutered=True)
+    notes = [("2024-05-02", "medication", "got the aerokat spacer + a flixotide 125mcg inhaler from the vet. 1 puff "
+              "twice a day, mask on her face for 7-10 breaths. she hates it. bribing w dreamies after.",
+              "whats the spacer thing for biscuit's inhaler called"),
+             ("2023-08-05", "note", "Big southerly storm overnight and the power was out for 30 hours. Kept Biscuit "
+              "inside with the woodburner going. She spent the night on top of the hot water cylinder cupboard.",
+              "How long was the power off in that August storm?")]
+    for day, kind, text, _q in notes:
+        journal.log(mem, text, subject="Biscuit", kind=kind, at=day)
+    comp = Companion(mem, settings=Settings(base_model=str(gemma_dir), engine="llama.cpp", max_new_tokens=96),
+                     progress=lambda m: None, adapters=[STARTER_ADAPTER])
+    for day, _kind, text, question in notes:
+        turn = comp.ask_stream(question)
+        body = "".join(turn.body())
+        assert body == turn.answer.body  # what was streamed is what is stored
+        said = [" ".join(s.lower().split()) for s in guard.sentences(body)]
+        assert len(said) == len(set(said)), body  # no sentence twice
+        assert body.count(guard.sentences(text)[-1]) == 1, body  # the note's last words, once
