@@ -277,7 +277,7 @@ ORDER_WORDS = {"latest": "most recent", "earliest": "first"}
 BARE_CUT = "a bare yes or no: the notes shown are the answer"
 BARE_YES_NO = re.compile(r"^(?:yes|no)\b[\s.,!]*$", re.I)
 LEAD_CLAIM = re.compile(r"(?:(?<=^)|(?<=[.;!?] ))(?:the (?:most recent|latest|last|first|earliest)(?: time| one| note)? "
-                        r"(?:was|is) (?:on )?|before that, on )(?=\d{4}-\d{2}-\d{2})", re.I)
+                        r"(?:was|is) (?:on |from )?|before that, on )(?=\d{4}-\d{2}-\d{2})", re.I)
 LATEST_CLAIM = re.compile(r"\b(?:most recent|latest|last time|the last|most recently)\b", re.I)
 FIRST_CLAIM = re.compile(r"\b(?:first time|earliest|the first|at first)\b", re.I)
 

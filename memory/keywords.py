@@ -187,6 +187,18 @@ def mentions(conn, asked: WeighedConcepts, names: list[str], scope, start, end, 
     return [r[0] for r in execute(conn, _ranked(conn, where), params)]
 
 
+def notes_per_subject(conn, word: str) -> dict[int | None, int]:
+    """How many live notes of each subject (None: the household's) have `word` in them."""
+    q = Concept((word,)).query(conn)
+    if not q:
+        return {}
+    sql = (f"SELECT o.subject_id, count(*) FROM observation o WHERE o.search @@ to_tsquery('english', :q) "
+           f"AND {LIVE} GROUP BY o.subject_id" if postgres(conn) else
+           f"SELECT o.subject_id, count(*) FROM observation_fts JOIN observation o ON o.id = observation_fts.rowid "
+           f"WHERE observation_fts MATCH :q AND {LIVE} GROUP BY o.subject_id")
+    return dict(conn.execute(text(sql), {"q": q}).all())
+
+
 def coverage(asked: WeighedConcepts, notes: dict[int, tuple[str, str]], found: dict[int, set[int]]) -> dict[int, float]:
     """IDF-weighted share of the question's concepts each note (id -> (kind, text)) contains;
     `found`: the concepts each note's words match (`matching`)."""

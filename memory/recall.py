@@ -23,7 +23,7 @@ from memory.db import postgres
 from memory.errors import MemoloopError
 from memory.index import HOUSEHOLD_ID
 from memory.models import LIVE
-from memory.names import mask_names, names_in
+from memory.names import mask_names, names_in, short_form, used_short_form
 from memory.keywords import Concept, concepts  # noqa: F401  (concepts: public, tests use it)
 from memory.store import Memory
 
@@ -119,16 +119,19 @@ class Query:
 def read_question(mem: Memory, question: str, subject: str | None, now: datetime,
                   vocabulary=None, specific: tuple = ()) -> Query:
     subjects = _subjects(mem)
+    known = _short_forms(mem, subjects, question)
     tf = timewords.parse(question, now)
-    text_ = re.sub(r"\s+", " ", mask_names(tf.rest, list(subjects.values()), " ", nicknames=True)).strip() or tf.rest
+    text_ = re.sub(r"\s+", " ", mask_names(tf.rest, list(subjects.values()), " ", nicknames=True,
+                                           known=known)).strip() or tf.rest
     named = [Concept(alts, prefix=True) for alts in map(_alternatives, specific)
              if any(re.search(rf"\b{re.escape(t)}", question, re.I) for t in alts)]
-    called = [m.group(1) for name in subjects.values() if (m := names_in(question, name, subjects.values()))]
+    called = [m.group(1) for name in subjects.values()
+              if (m := names_in(question, name, subjects.values(), known.get(name, ())))]
     embedding = mem.index.embed_soon([text_] + ([tf.anchor[1]] if tf.anchor else []))
-    query = Query(question, text_, _scope(mem, question, subject, subjects), tf, subjects, vocabulary, named,
-                  called, _first(embedding))
+    query = Query(question, text_, _scope(mem, question, subject, subjects, known), tf, subjects, vocabulary,
+                  named, called, _first(embedding))
     if tf.anchor:
-        anchor = Query(tf.anchor[1], tf.anchor[1], _scope(mem, tf.anchor[1], subject, subjects),
+        anchor = Query(tf.anchor[1], tf.anchor[1], _scope(mem, tf.anchor[1], subject, subjects, known),
                        timewords.TimeFilter(), subjects, vocabulary, _vector=_second(embedding))
         _resolve_anchor(mem, query, anchor)
     return query
@@ -215,21 +218,40 @@ def _subjects(mem: Memory) -> dict[int, str]:
         return dict(conn.execute(text("SELECT id, name FROM subject")).all())
 
 
-def _scope(mem, question, subject, subjects) -> list[int] | None:
+def _scope(mem, question, subject, subjects, known=None) -> list[int] | None:
     """The subject given, else the subjects named in the question; household notes always count."""
     if subject:
         from memory.journal import find_subject
 
         with mem.session() as s:
             return [find_subject(s, subject).id, HOUSEHOLD_ID]
-    named = [sid for sid, name in subjects.items() if _called(question, name, subjects.values())]
+    named = [sid for sid, name in subjects.items()
+             if _called(question, name, subjects.values(), (known or {}).get(name, ()))]
     return named + [HOUSEHOLD_ID] if named else None
 
 
-def _called(question: str, name: str, names) -> bool:
+def _called(question: str, name: str, names, known=()) -> bool:
     """The question names the pet, by name or by a short form of it no other pet shares ("clem"
-    for Clementine; at least four letters, and not a word like "bell" for Bella unless used so)."""
-    return names_in(question, name, names) is not None
+    for Clementine; at least four letters, and not a word like "bell" for Bella unless used so;
+    three letters when the notes call the pet so, `known`)."""
+    return names_in(question, name, names, known) is not None
+
+
+def _short_forms(mem, subjects: dict[int, str], question: str) -> dict[str, tuple[str, ...]]:
+    """Pet name -> the three-letter short form the owner's notes call it by ("giz" for Gizmo), for
+    the short forms the question uses (one count per such word, only then)."""
+    names, words = list(subjects.values()), set(re.findall(r"[a-z]+", question.lower()))
+    asked = {sid: form for sid, name in subjects.items()
+             if (form := short_form(name, names)) and (form in words or form + "s" in words)}
+    if not asked:
+        return {}
+    known = {}
+    with mem.engine.connect() as conn:
+        for sid, form in asked.items():
+            counts = keywords.notes_per_subject(conn, form)
+            if used_short_form(counts.get(sid, 0), [n for s, n in counts.items() if s not in (sid, None)]):
+                known[subjects[sid]] = (form,)
+    return known
 
 
 def _resolve_anchor(mem, query: Query, anchor: Query) -> None:

@@ -203,6 +203,9 @@ def test_an_order_the_question_did_not_ask_for_is_not_claimed():
     assert guard.guard(said, block, question="how much gabapentin did the cats get for the move").text == (
         "On 2024-06-22: MOVING DAY!! Each cat got half a gabapentin capsule.")
     assert guard.guard(said, block, question="when did we last move?", order="latest").text == said
+    # read in fresh6: "When did Oli have her dental cleaning?" -> "The earliest note is from D: <a rabies shot>"
+    assert guard.guard(said.replace("The most recent was on", "The earliest note is from"), block,
+                       question="when did they get gabapentin").text == said.replace("The most recent was on", "On")
 
 
 def test_what_goes_on_from_a_sentence_that_was_cut_is_cut_too():

@@ -238,6 +238,25 @@ def test_a_pet_called_by_a_short_form_of_its_name_is_the_one_asked_about(mem):
     assert {h.subject for h in found.relevant} <= {"Clementine", "household"}
 
 
+def test_a_three_letter_short_form_counts_when_the_notes_call_the_pet_so(mem):
+    """Read in fresh5: "when did giz last have his cat flu booster" (Gizmo) was answered with
+    Biscuit's booster note; the owner's notes call Gizmo "giz", and "sam" is the vet, not Sammy."""
+    for pet in ("Gizmo", "Biscuit", "Sammy"):
+        journal.add_subject(mem, pet)
+    for day, pet, text in [("2024-01-02", "Gizmo", "giz 7.2kg, absolute unit"),
+                           ("2024-02-02", "Gizmo", "giz threw up twice, undigested biscuits"),
+                           ("2024-03-02", "Gizmo", "weighed giz again, 7.0kg"),
+                           ("2024-03-05", "Biscuit", "biscuit ate giz's food again"),
+                           ("2024-04-01", "Biscuit", "booster jab for biscuit at the vets (cat flu + enteritis)"),
+                           ("2024-04-02", "Biscuit", "sam checked biscuit's lungs, all clear"),
+                           ("2024-04-03", "Sammy", "sam trimmed sammy's claws")]:
+        journal.log(mem, text, subject=pet, at=day, kind="note")
+    found = recall(mem, "when did giz last have his cat flu booster", now=NOW)
+    assert found.scope == ["Gizmo"] and not found.relevant  # no record for Gizmo, not Biscuit's booster
+    assert recall(mem, "what did sam say about her lungs", now=NOW).scope is None  # the vet: in both pets' notes
+    assert recall(mem, "when did biscuit last have a booster", now=NOW).scope == ["Biscuit"]
+
+
 def test_a_question_about_a_drug_for_a_lab_value_is_not_a_question_about_the_value():
     from memory import series
 
