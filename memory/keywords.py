@@ -31,6 +31,7 @@ take takes taking took use uses using used going goes went come came make made t
 sort way really still lately recently currently usually often ever since anymore say says said
 problem problems issue issues trouble wrong see seen saw give gives giving gave given meant need needs
 needed want wants wanted try tried trying help helps helped show shows showed shown stuff
+times actually taken
 """.split())
 # A note whose kind is all it shares with a concept gets partial credit: "stressed" asks about
 # behaviour, but not every behaviour note (a cat playing fetch) is about stress.

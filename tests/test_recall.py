@@ -257,6 +257,20 @@ def test_a_three_letter_short_form_counts_when_the_notes_call_the_pet_so(mem):
     assert recall(mem, "when did biscuit last have a booster", now=NOW).scope == ["Biscuit"]
 
 
+def test_how_many_times_counts_visits_not_notes_that_say_times(mem):
+    """Read in fresh5: "how many times has giz actually been to the vet" cited only "threw up 3
+    times"; the vet visits ranked below it."""
+    journal.add_subject(mem, "Gizmo")
+    journal.log(mem, "Gizmo threw up 3 times today, undigested biscuits each time", subject="Gizmo",
+                at="2025-03-08", kind="symptom")
+    journal.log(mem, "took Gizmo to fallowfield vets, saw dr hughes: cystitis", subject="Gizmo",
+                at="2024-07-04", kind="vet_visit")
+    journal.log(mem, "Gizmo to levenshulme vets, they think gastritis", subject="Gizmo", at="2025-03-10",
+                kind="vet_visit")
+    found = recall(mem, "how many times has Gizmo actually been to the vet", now=NOW)
+    assert {h.at.date().isoformat() for h in found.relevant[:2]} == {"2025-03-10", "2024-07-04"}
+
+
 def test_a_question_about_a_drug_for_a_lab_value_is_not_a_question_about_the_value():
     from memory import series
 
