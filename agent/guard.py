@@ -472,7 +472,7 @@ def unsaid(note: Source, text: str) -> str | None:
     last = sentences(text)[-1]
     lead = NOTE_LEAD.match(last)
     rest_of_last = last[lead.end():] if lead else last  # the text's last sentence is one of this note's:
-    begun = _flat(sentences(note.text)[0]) in _flat(last) or (
+    begun = said_in(sentences(note.text)[0], last) or (
         (not lead or lead.group(1) == note.day) and len(_plain(rest_of_last).split()) >= 3
         and said_in(rest_of_last, note.text))
     if begun:  # it goes straight on from the note's own words (not another note of that day)
